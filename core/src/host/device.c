@@ -1,0 +1,635 @@
+/* Devices: enumeration, open/close, options, capture — the host side of the
+ * vendor ABI, with every plugin answer checked before it is used. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "host/host_internal.h"
+
+struct dx_device {
+    dx_host *host;
+    dx_plugin *plugin;
+    dxp_device *pdev;            /* NULL once closed */
+    char id[128];
+    dxp_device_info info;
+    dxp_device_desc desc;
+    dx_illumination *illums;
+    size_t n_illums;
+    const dxp_capture_ops *cap;  /* scanner or camera table, or NULL */
+    pthread_mutex_t state;       /* guards pdev against close vs cancel */
+    pthread_mutex_t op;          /* held while an operation runs */
+};
+
+/* Serialise calls into a plugin that asked for it (DXP_PLUGIN_FLAG_SERIAL). */
+static void plug_lock(dx_plugin *p)
+{
+    if (p->serialised)
+        pthread_mutex_lock(&p->serial);
+}
+static void plug_unlock(dx_plugin *p)
+{
+    if (p->serialised)
+        pthread_mutex_unlock(&p->serial);
+}
+
+static dx_plugin *plugin_by_name(dx_host *host, const char *name, size_t len)
+{
+    for (size_t i = 0; i < host->n_plugins; i++)
+        if (strlen(host->plugins[i].info.name) == len &&
+            strncmp(host->plugins[i].info.name, name, len) == 0)
+            return &host->plugins[i];
+    return NULL;
+}
+
+/* Enumerate one plugin into a fresh array (caller frees). */
+static dx_status enumerate_plugin(dx_plugin *p, dxp_device_info **out, uint32_t *count)
+{
+    uint32_t cap = 8, n = 0;
+    dxp_device_info *arr = NULL;
+    dx_status st;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        dxp_device_info *grown = realloc(arr, cap * sizeof *arr);
+        if (!grown) {
+            free(arr);
+            return DX_ERR_NO_MEMORY;
+        }
+        arr = grown;
+        memset(arr, 0, cap * sizeof *arr);
+        plug_lock(p);
+        st = p->desc->enumerate(p->ctx, arr, cap, &n);
+        plug_unlock(p);
+        if (st != DX_OK) {
+            free(arr);
+            return st;
+        }
+        if (n <= cap)
+            break;
+        cap = n > 4096 ? 4096 : n;
+    }
+    if (n > cap)
+        n = cap;
+    for (uint32_t i = 0; i < n; i++) { /* the plugin's strings must be terminated */
+        arr[i].id[sizeof arr[i].id - 1] = '\0';
+        arr[i].model[sizeof arr[i].model - 1] = '\0';
+        arr[i].vendor[sizeof arr[i].vendor - 1] = '\0';
+        arr[i].serial[sizeof arr[i].serial - 1] = '\0';
+    }
+    *out = arr;
+    *count = n;
+    return DX_OK;
+}
+
+dx_status dx_host_list_devices(dx_host *host, dx_device_entry **out, size_t *count, dx_error *err)
+{
+    dx_device_entry *all = NULL;
+    size_t total = 0;
+    if (!host || !out || !count)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_host_list_devices: NULL argument");
+    for (size_t i = 0; i < host->n_plugins; i++) {
+        dx_plugin *p = &host->plugins[i];
+        dxp_device_info *infos;
+        uint32_t n;
+        dx_device_entry *grown;
+        dx_status st = enumerate_plugin(p, &infos, &n);
+        if (st != DX_OK) {
+            dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "plugin %s: enumerate failed: %s",
+                   p->info.name, dx_status_str(st));
+            continue;
+        }
+        grown = realloc(all, (total + n + 1) * sizeof *all);
+        if (!grown) {
+            free(infos);
+            free(all);
+            return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+        }
+        all = grown;
+        for (uint32_t k = 0; k < n; k++) {
+            dx_device_entry *e = &all[total++];
+            memset(e, 0, sizeof *e);
+            snprintf(e->id, sizeof e->id, "%s:%s", p->info.name, infos[k].id);
+            e->plugin = p->info.name;
+            e->info = infos[k];
+        }
+        free(infos);
+    }
+    *out = all;
+    *count = total;
+    return DX_OK;
+}
+
+/* Resolve the device's illuminations: standard names get the standard band
+ * and geometry; vendor names keep theirs (and must give a band). */
+static dx_status resolve_illuminations(dx_device *dev, dx_error *err)
+{
+    const dxp_device_desc *d = &dev->desc;
+    if (d->n_illuminations == 0)
+        return DX_OK;
+    if (!d->illuminations || d->n_illuminations > 256)
+        return dx_error_set(err, DX_ERR_PROTOCOL, "device %s: bad illumination table",
+                            dev->id);
+    dev->illums = calloc(d->n_illuminations, sizeof *dev->illums);
+    if (!dev->illums)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    for (uint32_t i = 0; i < d->n_illuminations; i++) {
+        const dxp_illumination *in = &d->illuminations[i];
+        dx_illumination *o = &dev->illums[dev->n_illums];
+        const dx_illumination *std = dx_illumination_find(in->name);
+        if (!in->name || !*in->name || strlen(in->name) >= DX_ILLUM_NAME_MAX) {
+            dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "device %s: illumination %u has no usable "
+                   "name; ignored", dev->id, i);
+            continue;
+        }
+        if (std) {
+            *o = *std;
+            if ((in->band_lo_nm || in->band_hi_nm) &&
+                (in->band_lo_nm != std->band_lo_nm || in->band_hi_nm != std->band_hi_nm))
+                dx_log(DX_CAT_DEVICE, DX_LOG_INFO, "device %s: %s band %u-%u nm differs from "
+                       "the standard %u-%u nm; using the device's", dev->id, in->name,
+                       in->band_lo_nm, in->band_hi_nm, std->band_lo_nm, std->band_hi_nm);
+            if (in->band_lo_nm || in->band_hi_nm) {
+                o->band_lo_nm = in->band_lo_nm;
+                o->band_hi_nm = in->band_hi_nm;
+            }
+        } else {
+            dx_strlcpy(o->name, in->name, sizeof o->name);
+            o->band_lo_nm = in->band_lo_nm;
+            o->band_hi_nm = in->band_hi_nm;
+            o->geometry = in->geometry;
+            o->standard = false;
+            o->description = "";
+            if (in->band_lo_nm == 0 || in->band_hi_nm < in->band_lo_nm)
+                dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "device %s: vendor illumination %s "
+                       "gives no valid band", dev->id, in->name);
+        }
+        dev->n_illums++;
+    }
+    return DX_OK;
+}
+
+dx_status dx_device_open(dx_host *host, const char *id, dx_device **out, dx_error *err)
+{
+    const char *colon;
+    dx_plugin *p;
+    dxp_device_info *infos = NULL;
+    uint32_t n = 0;
+    dx_device *dev = NULL;
+    dx_status st;
+    bool found = false;
+
+    if (!host || !id || !out)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_open: NULL argument");
+    *out = NULL;
+    colon = strchr(id, ':');
+    if (!colon || colon == id || !colon[1] || strlen(id) >= sizeof dev->id)
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "device id \"%s\" is not PLUGIN:DEVICE (e.g. sim:0)", id);
+    p = plugin_by_name(host, id, (size_t)(colon - id));
+    if (!p)
+        return dx_error_set(err, DX_ERR_NOT_FOUND, "device %s: no plugin named \"%.*s\" is "
+                            "loaded (see docex plugins)", id, (int)(colon - id), id);
+    st = enumerate_plugin(p, &infos, &n);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: plugin %s cannot list its devices: %s", id,
+                            p->info.name, dx_status_str(st));
+    dev = calloc(1, sizeof *dev);
+    if (!dev) {
+        st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(infos[i].id, colon + 1) == 0) {
+            dev->info = infos[i];
+            found = true;
+        }
+    if (!found) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND, "device %s: not present (plugin %s has %u "
+                          "device%s; see docex devices)", id, p->info.name, n, n == 1 ? "" : "s");
+        goto fail;
+    }
+    dev->host = host;
+    dev->plugin = p;
+    dx_strlcpy(dev->id, id, sizeof dev->id);
+    pthread_mutex_init(&dev->state, NULL);
+    pthread_mutex_init(&dev->op, NULL);
+    plug_lock(p);
+    st = p->desc->open(p->ctx, colon + 1, &dev->pdev);
+    plug_unlock(p);
+    if (st != DX_OK || !dev->pdev) {
+        if (st == DX_OK)
+            st = DX_ERR_PROTOCOL;
+        dx_error_set(err, st, "device %s: open failed: %s", id, dx_status_str(st));
+        dev->pdev = NULL;
+        goto fail_dev;
+    }
+    dev->desc.struct_size = sizeof dev->desc;
+    plug_lock(p);
+    st = p->desc->describe(dev->pdev, &dev->desc);
+    plug_unlock(p);
+    dev->desc.struct_size = sizeof dev->desc;
+    if (st != DX_OK) {
+        dx_error_set(err, st, "device %s: describe failed: %s", id, dx_status_str(st));
+        goto fail_dev;
+    }
+    if ((!dev->desc.options && dev->desc.n_options) ||
+        (!dev->desc.pixel_formats && dev->desc.n_pixel_formats) ||
+        (!dev->desc.resolutions_dpi && dev->desc.n_resolutions)) {
+        st = dx_error_set(err, DX_ERR_PROTOCOL, "device %s: describe gave a count without "
+                          "its table", id);
+        goto fail_dev;
+    }
+    if ((st = resolve_illuminations(dev, err)) != DX_OK)
+        goto fail_dev;
+    if ((dev->desc.kinds & DXP_KIND_SCANNER) && p->desc->scanner)
+        dev->cap = p->desc->scanner;
+    else if ((dev->desc.kinds & DXP_KIND_CAMERA) && p->desc->camera)
+        dev->cap = p->desc->camera;
+    free(infos);
+    dx_log(DX_CAT_DEVICE, DX_LOG_DEBUG, "device %s opened (%s)", id, dev->info.model);
+    *out = dev;
+    return DX_OK;
+
+fail_dev:
+    dx_device_free(dev);
+    dev = NULL;
+fail:
+    free(dev);
+    free(infos);
+    return st;
+}
+
+void dx_device_close(dx_device *dev)
+{
+    if (!dev)
+        return;
+    /* stop a running operation, wait for it, then close */
+    dx_device_cancel(dev);
+    pthread_mutex_lock(&dev->op);
+    pthread_mutex_lock(&dev->state);
+    if (dev->pdev) {
+        plug_lock(dev->plugin);
+        dev->plugin->desc->close(dev->pdev);
+        plug_unlock(dev->plugin);
+        dev->pdev = NULL;
+    }
+    pthread_mutex_unlock(&dev->state);
+    pthread_mutex_unlock(&dev->op);
+}
+
+void dx_device_free(dx_device *dev)
+{
+    if (!dev)
+        return;
+    if (dev->plugin)
+        dx_device_close(dev);
+    pthread_mutex_destroy(&dev->state);
+    pthread_mutex_destroy(&dev->op);
+    free(dev->illums);
+    free(dev);
+}
+
+const char *dx_device_id(const dx_device *dev)
+{
+    return dev ? dev->id : NULL;
+}
+
+const dxp_device_info *dx_device_info(const dx_device *dev)
+{
+    return dev ? &dev->info : NULL;
+}
+
+const dx_plugin_info *dx_device_plugin(const dx_device *dev)
+{
+    return dev ? &dev->plugin->info : NULL;
+}
+
+const dxp_device_desc *dx_device_desc(const dx_device *dev)
+{
+    return dev && dev->pdev ? &dev->desc : NULL;
+}
+
+size_t dx_device_illumination_count(const dx_device *dev)
+{
+    return dev && dev->pdev ? dev->n_illums : 0;
+}
+
+const dx_illumination *dx_device_illumination_at(const dx_device *dev, size_t i)
+{
+    return dev && dev->pdev && i < dev->n_illums ? &dev->illums[i] : NULL;
+}
+
+const dx_illumination *dx_device_illumination_find(const dx_device *dev, const char *name)
+{
+    if (!dev || !name)
+        return NULL;
+    for (size_t i = 0; i < dev->n_illums; i++)
+        if (strcmp(dev->illums[i].name, name) == 0)
+            return &dev->illums[i];
+    return NULL;
+}
+
+bool dx_device_can_capture(const dx_device *dev)
+{
+    return dev && dev->cap;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static const dxp_option *option_find(const dx_device *dev, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < dev->desc.n_options; i++) {
+        const dxp_option *o = &dev->desc.options[i];
+        if (o->name && strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+dx_status dx_option_parse(const dxp_option *opt, const char *text, dxp_value *out, dx_error *err)
+{
+    char *end;
+    if (!opt || !text || !out)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_option_parse: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->type = opt->type;
+    switch (opt->type) {
+    case DXP_OPT_BOOL:
+        if (!strcasecmp(text, "true") || !strcmp(text, "1") || !strcasecmp(text, "yes") ||
+            !strcasecmp(text, "on"))
+            out->i = 1;
+        else if (!strcasecmp(text, "false") || !strcmp(text, "0") || !strcasecmp(text, "no") ||
+                 !strcasecmp(text, "off"))
+            out->i = 0;
+        else
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: \"%s\" is not a boolean "
+                                "(true/false)", opt->name, text);
+        return DX_OK;
+    case DXP_OPT_INT: {
+        long long v;
+        errno = 0;
+        v = strtoll(text, &end, 0);
+        if (!*text || *end || errno || isspace((unsigned char)*text))
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: \"%s\" is not an integer",
+                                opt->name, text);
+        if (v < opt->min_i || v > opt->max_i)
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: %lld is outside %lld..%lld",
+                                opt->name, v, (long long)opt->min_i, (long long)opt->max_i);
+        out->i = v;
+        return DX_OK;
+    }
+    case DXP_OPT_FLOAT: {
+        double v;
+        errno = 0;
+        v = strtod(text, &end);
+        if (!*text || *end || errno || !isfinite(v) || isspace((unsigned char)*text))
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: \"%s\" is not a number",
+                                opt->name, text);
+        if (v < opt->min_f || v > opt->max_f)
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: %g is outside %g..%g",
+                                opt->name, v, opt->min_f, opt->max_f);
+        out->f = v;
+        return DX_OK;
+    }
+    case DXP_OPT_STRING:
+        if (!dx_strlcpy(out->s, text, sizeof out->s))
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: value longer than %d bytes",
+                                opt->name, DXP_VALUE_TEXT_MAX - 1);
+        return DX_OK;
+    case DXP_OPT_ENUM:
+        for (const char *const *c = opt->choices; c && *c; c++)
+            if (strcmp(*c, text) == 0) {
+                dx_strlcpy(out->s, text, sizeof out->s);
+                return DX_OK;
+            }
+        {
+            char list[256] = "";
+            for (const char *const *c = opt->choices; c && *c; c++) {
+                if (*list)
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+                strncat(list, *c, sizeof list - strlen(list) - 1);
+            }
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "option %s: \"%s\" is not one of: %s",
+                                opt->name, text, list);
+        }
+    }
+    return dx_error_set(err, DX_ERR_PROTOCOL, "option %s: unknown type %d", opt->name,
+                        (int)opt->type);
+}
+
+static dx_status check_open(dx_device *dev, dx_error *err)
+{
+    if (!dev)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "no device");
+    if (!dev->pdev)
+        return dx_error_set(err, DX_ERR_STATE, "device %s is closed", dev->id);
+    return DX_OK;
+}
+
+static dx_status apply_option(dx_device *dev, const dxp_option *o, const dxp_value *v,
+                              dx_error *err)
+{
+    dx_status st;
+    if (!dev->plugin->desc->set_option)
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "device %s has no settable options",
+                            dev->id);
+    pthread_mutex_lock(&dev->op);
+    plug_lock(dev->plugin);
+    st = dev->pdev ? dev->plugin->desc->set_option(dev->pdev, o->name, v) : DX_ERR_STATE;
+    plug_unlock(dev->plugin);
+    pthread_mutex_unlock(&dev->op);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: setting %s failed: %s", dev->id, o->name,
+                            dx_status_str(st));
+    return DX_OK;
+}
+
+static dx_status unknown_option(dx_device *dev, const char *name, size_t len, dx_error *err)
+{
+    char list[300] = "";
+    for (uint32_t i = 0; i < dev->desc.n_options; i++) {
+        if (*list)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, dev->desc.options[i].name ? dev->desc.options[i].name : "?",
+                sizeof list - strlen(list) - 1);
+    }
+    return dx_error_set(err, DX_ERR_NOT_FOUND, "device %s has no option \"%.*s\" (options: %s)",
+                        dev->id, (int)len, name, *list ? list : "none");
+}
+
+dx_status dx_device_set_option(dx_device *dev, const char *name, const char *value, dx_error *err)
+{
+    const dxp_option *o;
+    dxp_value v;
+    dx_status st;
+    if ((st = check_open(dev, err)) != DX_OK)
+        return st;
+    if (!name || !value)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_set_option: NULL argument");
+    if (!(o = option_find(dev, name, strlen(name))))
+        return unknown_option(dev, name, strlen(name), err);
+    if ((st = dx_option_parse(o, value, &v, err)) != DX_OK)
+        return st;
+    return apply_option(dev, o, &v, err);
+}
+
+dx_status dx_device_set_options(dx_device *dev, const char *settings, dx_error *err)
+{
+    const dxp_option **opts = NULL;
+    dxp_value *vals = NULL;
+    size_t n = 0, cap = 0;
+    char *copy = NULL, *item, *save = NULL;
+    dx_status st;
+
+    if ((st = check_open(dev, err)) != DX_OK)
+        return st;
+    if (!settings || !*settings)
+        return DX_OK;
+    if (!(copy = dx_strdup(settings)))
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    /* parse and check everything first: nothing is applied when any is wrong */
+    for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq;
+        const dxp_option *o;
+        while (isspace((unsigned char)*item))
+            item++;
+        if (!*item)
+            continue;
+        eq = strchr(item, '=');
+        if (!eq || eq == item) {
+            st = dx_error_set(err, DX_ERR_INVALID_ARG, "device %s: setting \"%s\" is not "
+                              "NAME=VALUE", dev->id, item);
+            goto out;
+        }
+        if (!(o = option_find(dev, item, (size_t)(eq - item)))) {
+            st = unknown_option(dev, item, (size_t)(eq - item), err);
+            goto out;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            const dxp_option **no = realloc(opts, nc * sizeof *no);
+            dxp_value *nv = no ? realloc(vals, nc * sizeof *nv) : NULL;
+            if (no)
+                opts = no;
+            if (!no || !nv) {
+                st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+                goto out;
+            }
+            vals = nv;
+            cap = nc;
+        }
+        opts[n] = o;
+        if ((st = dx_option_parse(o, eq + 1, &vals[n], err)) != DX_OK) {
+            char msg[sizeof err->message];
+            if (err) {
+                memcpy(msg, err->message, sizeof msg);
+                dx_error_set(err, st, "device %s: %s", dev->id, msg);
+            }
+            goto out;
+        }
+        n++;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((st = apply_option(dev, opts[i], &vals[i], err)) != DX_OK)
+            goto out;
+    st = DX_OK;
+out:
+    free(opts);
+    free(vals);
+    free(copy);
+    return st;
+}
+
+/* ---- capture ------------------------------------------------------------ */
+
+static dx_status check_capture(dx_device *dev, const char *illumination, dx_error *err)
+{
+    dx_status st;
+    if ((st = check_open(dev, err)) != DX_OK)
+        return st;
+    if (!dev->cap)
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "device %s cannot capture images", dev->id);
+    if (!illumination)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "device %s: no illumination given", dev->id);
+    if (dev->n_illums && !dx_device_illumination_find(dev, illumination)) {
+        char list[400] = "";
+        for (size_t i = 0; i < dev->n_illums; i++) {
+            if (*list)
+                strncat(list, ", ", sizeof list - strlen(list) - 1);
+            strncat(list, dev->illums[i].name, sizeof list - strlen(list) - 1);
+        }
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "device %s offers no illumination \"%s\" "
+                            "(it offers: %s)", dev->id, illumination, list);
+    }
+    return DX_OK;
+}
+
+dx_status dx_device_frame_format(dx_device *dev, const char *illumination, dxp_frame_format *fmt,
+                                 dx_error *err)
+{
+    dx_status st;
+    uint32_t bpp;
+    if ((st = check_capture(dev, illumination, err)) != DX_OK)
+        return st;
+    if (!fmt)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_frame_format: NULL format");
+    memset(fmt, 0, sizeof *fmt);
+    pthread_mutex_lock(&dev->op);
+    plug_lock(dev->plugin);
+    st = dev->pdev ? dev->cap->get_frame_format(dev->pdev, illumination, fmt) : DX_ERR_STATE;
+    plug_unlock(dev->plugin);
+    pthread_mutex_unlock(&dev->op);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: frame format under %s: %s", dev->id,
+                            illumination, dx_status_str(st));
+    bpp = dxp_pixel_size(fmt->format);
+    if (!bpp || !fmt->width || !fmt->height || fmt->width > 65535 || fmt->height > 65535 ||
+        (uint64_t)fmt->stride < (uint64_t)fmt->width * bpp ||
+        (uint64_t)fmt->stride * fmt->height > ((uint64_t)1 << 31))
+        return dx_error_set(err, DX_ERR_PROTOCOL, "device %s: plugin %s announced a bad frame "
+                            "format under %s (format %d, %ux%u, stride %u)", dev->id,
+                            dev->plugin->info.name, illumination, (int)fmt->format, fmt->width,
+                            fmt->height, fmt->stride);
+    return DX_OK;
+}
+
+dx_status dx_device_capture(dx_device *dev, const char *illumination, void *buf, size_t size,
+                            dxp_frame_meta *meta, dx_error *err)
+{
+    dx_status st;
+    dxp_frame_meta local;
+    if ((st = check_capture(dev, illumination, err)) != DX_OK)
+        return st;
+    if (!buf)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_capture: NULL buffer");
+    if (!meta)
+        meta = &local;
+    memset(meta, 0, sizeof *meta);
+    meta->exposure_us = -1;
+    pthread_mutex_lock(&dev->op);
+    plug_lock(dev->plugin);
+    st = dev->pdev ? dev->cap->capture(dev->pdev, illumination, buf, size, meta) : DX_ERR_STATE;
+    plug_unlock(dev->plugin);
+    pthread_mutex_unlock(&dev->op);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: capture under %s failed: %s", dev->id,
+                            illumination, dx_status_str(st));
+    return DX_OK;
+}
+
+dx_status dx_device_cancel(dx_device *dev)
+{
+    dx_status st = DX_OK;
+    if (!dev)
+        return DX_ERR_INVALID_ARG;
+    pthread_mutex_lock(&dev->state);
+    if (!dev->pdev)
+        st = DX_ERR_STATE;
+    else if (dev->cap)
+        st = dev->cap->cancel(dev->pdev);
+    else if (dev->plugin->desc->chip)
+        st = dev->plugin->desc->chip->cancel(dev->pdev);
+    pthread_mutex_unlock(&dev->state);
+    return st;
+}

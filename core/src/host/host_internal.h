@@ -1,0 +1,64 @@
+/* libdocex internals shared by the host modules (not installed). */
+#ifndef DOCEX_HOST_INTERNAL_H
+#define DOCEX_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "docex/docex.h"
+
+/* Log categories of the host's own modules. */
+#define DX_CAT_LOADER "loader"
+#define DX_CAT_HOST "host"
+#define DX_CAT_DEVICE "device"
+#define DX_CAT_CAPTURE "capture"
+
+typedef struct dx_setting {
+    char *key, *value;
+} dx_setting;
+
+/* One loaded plugin. */
+typedef struct dx_plugin {
+    dx_plugin_info info;
+    char *path;
+    void *dl;                   /* dlopen handle */
+    const dxp_plugin *desc;
+    dxp_plugin_ctx *ctx;
+    struct dxp_host_ctx *svc_ctx; /* heap: holds what init() was given */
+    pthread_mutex_t serial;     /* held around calls for DXP_PLUGIN_FLAG_SERIAL */
+    bool serialised;
+} dx_plugin;
+
+/* Heap-allocated per plugin so that the dxp_host a plugin keeps from init()
+ * never moves. */
+struct dxp_host_ctx {
+    dx_host *host;
+    dx_plugin *plugin;
+    dxp_host services;
+};
+
+struct dx_host {
+    pthread_mutex_t lock;       /* settings and plugin contexts */
+    dx_plugin *plugins;
+    size_t n_plugins;
+    dx_plugin_refusal *refusals;
+    size_t n_refusals;
+    dx_setting *settings;
+    size_t n_settings;
+    char *datadir;
+    char *libdir;               /* directory holding libdocex */
+};
+
+/* loader.c */
+dx_status dx_loader_load_all(dx_host *host, const dx_host_options *opts);
+void dx_loader_unload_all(dx_host *host);
+
+/* host.c */
+dx_status dx_host_settings_parse(dx_host *host, const char *spec, dx_error *err);
+
+/* util */
+char *dx_strdup(const char *s);
+/* Copy src into dst (size bytes, always NUL-terminated); false if truncated. */
+bool dx_strlcpy(char *dst, const char *src, size_t size);
+
+#endif
