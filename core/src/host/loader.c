@@ -231,6 +231,7 @@ static dx_status load_file(dx_host *host, const char *file)
     p->serialised = (d->flags & DXP_PLUGIN_FLAG_SERIAL) != 0;
     pthread_mutex_init(&p->serial, NULL);
     host->n_plugins++;
+    free(real);
     return DX_OK; /* init() runs once every file is loaded (see below) */
 
 nomem:
