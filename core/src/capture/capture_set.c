@@ -88,7 +88,9 @@ static dx_status run_pipeline(dx_device *dev, const char *illum, const char *png
     g_object_set(filt, "caps", caps, NULL);
     gst_caps_unref(caps);
     g_object_set(enc, "compression-level", (guint)level, "snapshot", FALSE, NULL);
-    g_object_set(sink, "sync", FALSE, "max-buffers", 0, "emit-signals", FALSE, NULL);
+    /* appsink would hold EOS back until its queue is pulled: let it through */
+    g_object_set(sink, "sync", FALSE, "max-buffers", 0, "emit-signals", FALSE, "wait-on-eos",
+                 FALSE, NULL);
     gst_bin_add_many(GST_BIN(pipe), src, conv, filt, enc, sink, NULL);
     if (!gst_element_link_many(src, conv, filt, enc, sink, NULL)) {
         st = dx_error_set(err, DX_ERR_INTERNAL, "cannot link the capture pipeline for %s", illum);
