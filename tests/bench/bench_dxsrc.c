@@ -472,9 +472,9 @@ int main(int argc, char **argv)
                 printf(" | %6.0f ms %8zu", res[k].png[v][l].ms, res[k].png[v][l].bytes);
             printf("\n");
         }
-    printf("\nThe capture path (dx_capture_set_write) sets pngenc's compression-level from "
-           "dx_capture_options.png_compression (-1: docex's default; pngenc's own default "
-           "is 6).\n");
+    printf("\nThe capture path (dx_capture_set_write, docex capture) uses zlib level %d "
+           "(DX_CAPTURE_PNG_DEFAULT_LEVEL; --png-level overrides it; pngenc's own default "
+           "is 6).\n", DX_CAPTURE_PNG_DEFAULT_LEVEL);
     printf("total %.1f s\n", now_s() - t_start);
 
     printf("BENCH-JSON {\"bench\":\"dxsrc\",\"frames\":%d,\"png_frames\":%d,\"scene\":\"%s\","

@@ -13,7 +13,6 @@
 #include "capture/manifest.h"
 #include "host/host_internal.h"
 
-#define DX_PNG_DEFAULT_LEVEL 3 /* tests/bench: level 3 is ~2x faster than 6, ~5% larger */
 
 static bool file_name_ok(const char *s)
 {
@@ -307,7 +306,7 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
     if (!host || !opts || !opts->device || !opts->out_dir)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "capture: device and output directory "
                             "are required");
-    level = opts->png_compression < 0 ? DX_PNG_DEFAULT_LEVEL : opts->png_compression;
+    level = opts->png_compression < 0 ? DX_CAPTURE_PNG_DEFAULT_LEVEL : opts->png_compression;
     if (level > 9)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "PNG compression level %d is not 0..9",
                             level);

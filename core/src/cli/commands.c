@@ -263,7 +263,7 @@ static const char capture_help[] =
     "  --illum LIST      comma separated illuminations, or all that the device offers\n"
     "  --out DIR         a new directory (an existing capture set is never overwritten)\n"
     "  --settings S      device options, e.g. delay_ms=100,noise=2 (see docex devices --json)\n"
-    "  --png-level N     zlib level for the PNG files (default 3)\n"
+    "  --png-level N     zlib level for the PNG files (default 1)\n"
     "Exit status 0 when every illumination was captured, 2 otherwise; capture.json\n"
     "then lists what was captured and what failed, and why.\n";
 

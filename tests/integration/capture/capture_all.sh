@@ -50,4 +50,21 @@ expect_status 2 "$DOCEX" capture --device sim:0 --illum white --out "$T/x5" --se
 expect_grep "$T/err" 'noise'
 expect_status 2 "$DOCEX" capture --device sim:0 --illum white --out "$T/x6" --settings bogus=1
 expect_grep "$T/err" 'no option "bogus"'
+# a vendor illumination (not a standard name) with its own band
+cp -r "$SRC/share/scenes/default" "$T/vscene"
+cp "$T/vscene/uv365.png" "$T/vscene/acme_uv395.png"
+$PY - "$T/vscene/scene.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p))
+s['illuminations'] = {'acme_uv395': {'band_nm': [390, 400], 'geometry': 'reflected',
+                                     'description': 'vendor 395 nm UV'}}
+json.dump(s, open(p, 'w'))
+PY
+expect_status 0 "$DOCEX" --set sim.scene="$T/vscene" capture --device sim:0 --illum acme_uv395,white --out "$T/vendor"
+check_manifest "$T/vendor" complete yes captured acme_uv395,white
+$PY - "$T/vendor/capture.json" <<'PY' && ok || bad "vendor illumination not recorded with its band"
+import json, sys
+c = json.load(open(sys.argv[1]))['captures'][0]['illumination']
+assert c == {'name': 'acme_uv395', 'band_nm': [390, 400], 'geometry': 'reflected', 'standard': False}, c
+PY
 finish
