@@ -490,7 +490,7 @@ int main(int argc, char **argv)
     layout *L = NULL;
     column *cols = NULL;
 
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* options come as NAME VALUE pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
@@ -507,7 +507,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     if (!out || dpi < 50 || dpi > 4800 || !(W >= 10 && W <= 1000) || !(H >= 10 && H <= 1000)) {
         usage(stderr);

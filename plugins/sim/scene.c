@@ -167,8 +167,11 @@ static dx_status png_read_light(const dxp_host *host, sim_light *light, bool dec
     dxp_pixel_format fmt = png_setup_transforms(png, info, &reduced);
     uint32_t bpp = dxp_pixel_size(fmt);
 
-    if (w == 0 || h == 0 || (size_t)w * h > SIM_MAX_BYTES / bpp) {
-        snprintf(err.message, sizeof err.message, "image size %ux%u out of range", w, h);
+    if (w == 0 || h == 0 || (uint64_t)w * h > SIM_MAX_PIXELS ||
+        (size_t)w * h > SIM_MAX_BYTES / bpp) {
+        snprintf(err.message, sizeof err.message,
+                 "image size %ux%u out of range (at most %llu megapixels)", w, h,
+                 (unsigned long long)(SIM_MAX_PIXELS / 1000000u));
         goto fail_logged;
     }
     if (png_get_rowbytes(png, info) != (size_t)w * bpp) {

@@ -12,8 +12,12 @@
 #include "docex/plugin.h"
 
 #define SIM_PATH_MAX 4096
-/* Largest image the plugin accepts (either side, and total bytes). */
+/* Largest image the plugin accepts (either side, pixels, and total bytes).
+ * A PNG header is checked against these before anything is allocated: a
+ * 200-byte file must not make the plugin (and the host, which allocates the
+ * frame buffer) allocate gigabytes. */
 #define SIM_MAX_SIDE 100000u
+#define SIM_MAX_PIXELS ((uint64_t)100000000u) /* 100 megapixels */
 #define SIM_MAX_BYTES ((size_t)1 << 30)
 
 /* One illumination of a scene: its PNG, the format it decodes to, and the
