@@ -197,7 +197,10 @@ DX_API dx_status dx_device_frame_format(dx_device *dev, const char *illumination
 /* Capture into a host buffer of `size` bytes (>= stride*height). */
 DX_API dx_status dx_device_capture(dx_device *dev, const char *illumination, void *buf,
                                    size_t size, dxp_frame_meta *meta, dx_error *err);
-/* From any thread: stop a running capture (see dxp_capture_ops.cancel). */
+/* From any thread: stop a running capture (see dxp_capture_ops.cancel).
+ * While a capture runs, the request is repeated until it has returned (at
+ * most about 2 s), so a cancel that lands just before the plugin entered
+ * capture() is not lost; with none running it does nothing and returns DX_OK. */
 DX_API dx_status dx_device_cancel(dx_device *dev);
 
 /* ---- capture sets ------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "host/host_internal.h"
 
@@ -19,9 +20,17 @@ struct dx_device {
     dx_illumination *illums;
     size_t n_illums;
     const dxp_capture_ops *cap;  /* scanner or camera table, or NULL */
-    pthread_mutex_t state;       /* guards pdev against close vs cancel */
+    pthread_mutex_t state;       /* guards pdev, in_op: close vs cancel vs capture */
+    pthread_cond_t op_done;      /* signalled (under state) when in_op drops */
+    bool in_op;                  /* a capture/transmit is inside the plugin */
     pthread_mutex_t op;          /* held while an operation runs */
 };
+
+/* Cancel keeps asking the plugin until the operation returns: a plugin's
+ * cancel() is a no-op when it has not entered capture() yet, so one request
+ * sent in that instant would be lost. */
+#define DX_CANCEL_RETRY_MS 5
+#define DX_CANCEL_MAX_WAIT_MS 2000
 
 /* Serialise calls into a plugin that asked for it (DXP_PLUGIN_FLAG_SERIAL). */
 static void plug_lock(dx_plugin *p)
@@ -213,6 +222,7 @@ dx_status dx_device_open(dx_host *host, const char *id, dx_device **out, dx_erro
     dev->plugin = p;
     dx_strlcpy(dev->id, id, sizeof dev->id);
     pthread_mutex_init(&dev->state, NULL);
+    pthread_cond_init(&dev->op_done, NULL);
     pthread_mutex_init(&dev->op, NULL);
     plug_lock(p);
     st = p->desc->open(p->ctx, colon + 1, &dev->pdev);
@@ -285,6 +295,7 @@ void dx_device_free(dx_device *dev)
     if (dev->plugin)
         dx_device_close(dev);
     pthread_mutex_destroy(&dev->state);
+    pthread_cond_destroy(&dev->op_done);
     pthread_mutex_destroy(&dev->op);
     free(dev->illums);
     free(dev);
@@ -608,9 +619,16 @@ dx_status dx_device_capture(dx_device *dev, const char *illumination, void *buf,
     memset(meta, 0, sizeof *meta);
     meta->exposure_us = -1;
     pthread_mutex_lock(&dev->op);
+    pthread_mutex_lock(&dev->state);
+    dev->in_op = dev->pdev != NULL;
+    pthread_mutex_unlock(&dev->state);
     plug_lock(dev->plugin);
     st = dev->pdev ? dev->cap->capture(dev->pdev, illumination, buf, size, meta) : DX_ERR_STATE;
     plug_unlock(dev->plugin);
+    pthread_mutex_lock(&dev->state);
+    dev->in_op = false;
+    pthread_cond_broadcast(&dev->op_done);
+    pthread_mutex_unlock(&dev->state);
     pthread_mutex_unlock(&dev->op);
     if (st != DX_OK)
         return dx_error_set(err, st, "device %s: capture under %s failed: %s", dev->id,
@@ -618,18 +636,40 @@ dx_status dx_device_capture(dx_device *dev, const char *illumination, void *buf,
     return DX_OK;
 }
 
+static dx_status cancel_once_locked(dx_device *dev)
+{
+    if (dev->cap)
+        return dev->cap->cancel(dev->pdev);
+    if (dev->plugin->desc->chip)
+        return dev->plugin->desc->chip->cancel(dev->pdev);
+    return DX_OK;
+}
+
 dx_status dx_device_cancel(dx_device *dev)
 {
-    dx_status st = DX_OK;
+    dx_status st;
     if (!dev)
         return DX_ERR_INVALID_ARG;
     pthread_mutex_lock(&dev->state);
-    if (!dev->pdev)
-        st = DX_ERR_STATE;
-    else if (dev->cap)
-        st = dev->cap->cancel(dev->pdev);
-    else if (dev->plugin->desc->chip)
-        st = dev->plugin->desc->chip->cancel(dev->pdev);
+    if (!dev->pdev) {
+        pthread_mutex_unlock(&dev->state);
+        return DX_ERR_STATE;
+    }
+    st = cancel_once_locked(dev);
+    /* then repeat until the running operation has returned (bounded) */
+    for (int waited = 0; st == DX_OK && dev->in_op && waited < DX_CANCEL_MAX_WAIT_MS;
+         waited += DX_CANCEL_RETRY_MS) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += DX_CANCEL_RETRY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&dev->op_done, &dev->state, &until);
+        if (dev->in_op && dev->pdev)
+            st = cancel_once_locked(dev);
+    }
     pthread_mutex_unlock(&dev->state);
     return st;
 }
