@@ -463,8 +463,11 @@ dx_status sim_scene_load(const dxp_host *host, const char *dir, sim_scene *scene
         }
         if (!present)
             continue;
-        dxp_illumination ill = {std_illums[i].name, std_illums[i].lo, std_illums[i].hi,
-                                std_illums[i].geometry, std_illums[i].description};
+        dxp_illumination ill = {.name = std_illums[i].name,
+                                .band_lo_nm = std_illums[i].lo,
+                                .band_hi_nm = std_illums[i].hi,
+                                .geometry = std_illums[i].geometry,
+                                .description = std_illums[i].description};
         if ((st = add_light(host, scene, std_illums[i].name, &ill, NULL, exposures)) != DX_OK)
             goto fail;
     }

@@ -25,18 +25,18 @@ static const char *const one_choice[] = {"only", NULL};
 
 /* Every option type, with ranges at the edges of what the types hold. */
 static const dxp_option options[] = {
-    {"flag", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 1, 0, 0, NULL, "false", "a boolean"},
-    {"count", DXP_OPT_INT, DXP_UNIT_COUNT, 0, 1000000, 0, 0, NULL, "0", "a small count"},
-    {"signed", DXP_OPT_INT, DXP_UNIT_NONE, -5, 5, 0, 0, NULL, "0", "around zero"},
-    {"wide", DXP_OPT_INT, DXP_UNIT_NONE, INT64_MIN, INT64_MAX, 0, 0, NULL, "0", "all of int64"},
-    {"ratio", DXP_OPT_FLOAT, DXP_UNIT_PERCENT, 0, 0, 0.0, 100.0, NULL, "0", "a percentage"},
-    {"angle", DXP_OPT_FLOAT, DXP_UNIT_DEGREE, 0, 0, -180.0, 180.0, NULL, "0", "an angle"},
-    {"any", DXP_OPT_FLOAT, DXP_UNIT_NONE, 0, 0, -1e308, 1e308, NULL, "0", "nearly any"},
-    {"label", DXP_OPT_STRING, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "free text"},
-    {"colour", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, colours, "red", "a choice"},
-    {"single", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, one_choice, "only", "one choice"},
-    {"nochoice", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "an enum without choices"},
-    {"bogus", (dxp_option_type)99, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "an unknown type"},
+    {"flag", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 1, 0, 0, NULL, "false", "a boolean", {0}},
+    {"count", DXP_OPT_INT, DXP_UNIT_COUNT, 0, 1000000, 0, 0, NULL, "0", "a small count", {0}},
+    {"signed", DXP_OPT_INT, DXP_UNIT_NONE, -5, 5, 0, 0, NULL, "0", "around zero", {0}},
+    {"wide", DXP_OPT_INT, DXP_UNIT_NONE, INT64_MIN, INT64_MAX, 0, 0, NULL, "0", "all of int64", {0}},
+    {"ratio", DXP_OPT_FLOAT, DXP_UNIT_PERCENT, 0, 0, 0.0, 100.0, NULL, "0", "a percentage", {0}},
+    {"angle", DXP_OPT_FLOAT, DXP_UNIT_DEGREE, 0, 0, -180.0, 180.0, NULL, "0", "an angle", {0}},
+    {"any", DXP_OPT_FLOAT, DXP_UNIT_NONE, 0, 0, -1e308, 1e308, NULL, "0", "nearly any", {0}},
+    {"label", DXP_OPT_STRING, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "free text", {0}},
+    {"colour", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, colours, "red", "a choice", {0}},
+    {"single", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, one_choice, "only", "one choice", {0}},
+    {"nochoice", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "an enum without choices", {0}},
+    {"bogus", (dxp_option_type)99, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "an unknown type", {0}},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

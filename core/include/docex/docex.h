@@ -120,7 +120,8 @@ DX_API dx_status dx_host_set_default(dx_host *host);
 
 /* Set a host setting ("sim.scene", "/path"). */
 DX_API dx_status dx_host_set(dx_host *host, const char *key, const char *value);
-/* A host setting or NULL; the pointer is valid until the setting changes. */
+/* A host setting or NULL; the text stays valid until the host is freed
+ * (a later dx_host_set() gives new text, it does not change this one). */
 DX_API const char *dx_host_get(dx_host *host, const char *key);
 /* Directory of the installed data (share/docex), never NULL. */
 DX_API const char *dx_host_datadir(dx_host *host);
@@ -217,7 +218,11 @@ typedef struct dx_capture_options {
     const char *out_dir;         /* created if missing */
     const char *device_settings; /* "k=v,..." for the device, may be NULL */
     int png_compression;         /* zlib level 0..9, or -1 for DX_CAPTURE_PNG_DEFAULT_LEVEL */
+    int64_t timeout_ms;          /* per illumination; 0 = DX_CAPTURE_DEFAULT_TIMEOUT_MS */
 } dx_capture_options;
+
+/* How long one illumination may take (a scanner may wait for a document). */
+#define DX_CAPTURE_DEFAULT_TIMEOUT_MS (10 * 60 * 1000)
 
 /* Capture every requested illumination through a GStreamer pipeline
  * (dxsrc ! videoconvert ! pngenc ! appsink) into out_dir, writing each PNG

@@ -14,7 +14,10 @@
  * Growing the ABI: new members are only ever added in place of reserved slots
  * (which keep every struct's size), or at the end together with a minor bump.
  * Every table carries its own struct_size so that the host never reads past
- * what the plugin built.
+ * what the plugin built; the sizes ABI 1.0 requires are the DXP_*_SIZE_1_0
+ * constants below, which never change.  Array elements (device info,
+ * illuminations, options) carry reserved fields so they can grow without
+ * changing their stride.
  *
  * Out of process.  Nothing here assumes the plugin runs inside the host's
  * process.  Every call passes plain values or buffers that the caller owns:
@@ -24,12 +27,21 @@
  * long as the object it describes (plugin or open device).  A later host may
  * run each plugin in a helper process and forward these calls unchanged.
  *
- * Threading.  The host serialises every call on one plugin context and on one
- * device, with one exception: cancel() may be called from any thread while a
- * capture(), wait_card() or transmit() on the same device is running.
+ * Threading.  The host serialises every call on one plugin context (init,
+ * enumerate, open, fini) and every call on one device, with one exception:
+ * cancel() may be called from any thread while a capture(), wait_card() or
+ * transmit() on the same device is running — and may be called repeatedly
+ * (the host repeats it until the operation has returned, so that a request
+ * that arrives just before the plugin enters the operation is not lost).
  * Different devices of one plugin may be used from different threads at once;
  * a plugin that cannot allow this says so with DXP_PLUGIN_FLAG_SERIAL and the
- * host then serialises all its calls.
+ * host then serialises all its calls.  A plugin may call the host services
+ * (log, get_setting) from any thread, its own threads included, from the
+ * start of init() until fini() returns, and never after.
+ *
+ * Limits.  The host checks every table a plugin hands over against the
+ * DXP_MAX_* limits and the name rules below, copies it, and refuses to open a
+ * device whose description breaks them (DX_ERR_PROTOCOL, with the reason).
  *
  * Logging.  A plugin never writes to stdout or stderr: it logs through
  * host->log() (or the dxp_log() helper below).
@@ -72,6 +84,16 @@ extern "C" {
 #define DXP_PLUGIN_ENTRY(desc)                              \
     DXP_EXPORT const dxp_plugin *dxp_plugin_entry(void);    \
     DXP_EXPORT const dxp_plugin *dxp_plugin_entry(void) { return &(desc); }
+
+/* ---- limits --------------------------------------------------------------- */
+
+#define DXP_MAX_DEVICES 256        /* devices one enumerate() may report */
+#define DXP_MAX_ILLUMINATIONS 64   /* per device */
+#define DXP_MAX_RESOLUTIONS 32
+#define DXP_MAX_PIXEL_FORMATS 8
+#define DXP_MAX_OPTIONS 128
+#define DXP_MAX_CHOICES 64         /* per ENUM option */
+#define DXP_NAME_MAX 32            /* option and illumination names: [a-z0-9_]{1,31} */
 
 /* ---- opaque handles ---------------------------------------------------- */
 
@@ -155,6 +177,8 @@ typedef struct dxp_device_info {
     char model[64];    /* human model name */
     char vendor[64];
     char serial[64];   /* "" when unknown */
+    /* Text is printable UTF-8; the host replaces anything else with '?'. */
+    uint32_t reserved[16];
 } dxp_device_info;
 
 typedef enum dxp_pixel_format {
@@ -172,6 +196,7 @@ typedef struct dxp_illumination {
     uint32_t band_hi_nm;       /* upper edge of the band, nm */
     dx_geometry geometry;
     const char *description;   /* may be NULL */
+    void *reserved[4];         /* zero */
 } dxp_illumination;
 
 typedef enum dxp_option_type {
@@ -216,6 +241,7 @@ typedef struct dxp_option {
     const char *const *choices;    /* ENUM: NULL-terminated list */
     const char *default_value;     /* as text, parsed like user input */
     const char *description;       /* one line, shown in --help and UIs */
+    void *reserved[4];             /* zero */
 } dxp_option;
 
 /* What an open device offers.  Filled in by describe(); the arrays are owned by
@@ -281,7 +307,8 @@ typedef struct dxp_capture_ops {
     /* Ask a running capture() on this device to stop early; it then returns
      * DX_ERR_CANCELLED (or DX_OK if it had already finished).  May be called
      * from any thread, also when no capture runs (then it does nothing and
-     * returns DX_OK).  Must not block for longer than it takes to signal. */
+     * returns DX_OK), and several times for one capture.  Must not block for
+     * longer than it takes to signal. */
     dx_status (*cancel)(dxp_device *dev);
 
     void *reserved[8];
@@ -310,7 +337,8 @@ typedef struct dxp_chip_ops {
     /* Drop the connection to the card (the field may stay on). */
     dx_status (*release_card)(dxp_device *dev);
 
-    /* As dxp_capture_ops.cancel, for wait_card() and transmit(). */
+    /* As dxp_capture_ops.cancel, for wait_card() and transmit().
+     * release_card() is not cancellable and must return promptly. */
     dx_status (*cancel)(dxp_device *dev);
 
     void *reserved[8];
@@ -322,7 +350,9 @@ typedef struct dxp_light_ops {
 
     /* Switch the light `illumination` (from describe()) on at `intensity`
      * percent (1..100), or off with 0.  Only one light is on at a time: turning
-     * one on turns the others off.  Returns when the light is stable. */
+     * one on turns the others off.  Returns when the light is stable (not
+     * cancellable: a light that needs long to settle says so in its option
+     * table, e.g. a warm-up option).  DX_ERR_INVALID_ARG for an unknown light. */
     dx_status (*set)(dxp_device *dev, const char *illumination, uint32_t intensity);
 
     void *reserved[8];
@@ -389,6 +419,15 @@ typedef struct dxp_plugin {
 } dxp_plugin;
 
 typedef const dxp_plugin *(*dxp_entry_fn)(void);
+
+/* The sizes ABI 1.0 requires of the descriptor and of each table: the host
+ * refuses anything smaller.  Fixed forever: a later minor that appends members
+ * makes its own constants, and 1.0 plugins still load. */
+#define DXP_PLUGIN_SIZE_1_0 (offsetof(dxp_plugin, reserved) + 16 * sizeof(void *))
+#define DXP_CAPTURE_OPS_SIZE_1_0 (offsetof(dxp_capture_ops, reserved) + 8 * sizeof(void *))
+#define DXP_CHIP_OPS_SIZE_1_0 (offsetof(dxp_chip_ops, reserved) + 8 * sizeof(void *))
+#define DXP_LIGHT_OPS_SIZE_1_0 (offsetof(dxp_light_ops, reserved) + 8 * sizeof(void *))
+#define DXP_DEVICE_DESC_SIZE_1_0 (offsetof(dxp_device_desc, reserved) + 8 * sizeof(void *))
 
 /* Bytes per pixel of a dxp_pixel_format (0 for an unknown one). */
 static inline uint32_t dxp_pixel_size(dxp_pixel_format f)

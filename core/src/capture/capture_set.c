@@ -44,6 +44,7 @@ static const char *png_format_for(dxp_pixel_format f, uint32_t *depth, uint32_t 
 
 typedef struct frame_result {
     GstBuffer *png;          /* encoded bytes, ref held */
+    int64_t received_us;     /* host clock when the encoded frame arrived */
     int64_t timestamp_us, exposure_us;
     bool have_meta;
     dx_status status;        /* from a docex-error message, DX_OK if none */
@@ -52,7 +53,7 @@ typedef struct frame_result {
 
 /* Run one pipeline for one illumination on the already open device. */
 static dx_status run_pipeline(dx_device *dev, const char *illum, const char *pngfmt, int level,
-                              frame_result *res, dx_error *err)
+                              int64_t timeout_ms, frame_result *res, dx_error *err)
 {
     GstElement *pipe = gst_pipeline_new(NULL);
     GstElement *src = gst_element_factory_make("dxsrc", NULL);
@@ -101,10 +102,11 @@ static dx_status run_pipeline(dx_device *dev, const char *illum, const char *png
     }
     while (!done) {
         GstMessage *msg = gst_bus_timed_pop_filtered(
-            bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+            bus, (GstClockTime)timeout_ms * GST_MSECOND,
+            GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
         if (!msg) {
-            st = dx_error_set(err, DX_ERR_TIMEOUT, "capture under %s: no frame within 120 s",
-                              illum);
+            st = dx_error_set(err, DX_ERR_TIMEOUT, "capture under %s: no frame within %lld s",
+                              illum, (long long)(timeout_ms / 1000));
             break;
         }
         switch (GST_MESSAGE_TYPE(msg)) {
@@ -150,6 +152,7 @@ static dx_status run_pipeline(dx_device *dev, const char *illum, const char *png
                                   "without an encoded frame", illum);
             } else {
                 res->png = gst_buffer_ref(gst_sample_get_buffer(sample));
+                res->received_us = dx_now_us();
                 gst_sample_unref(sample);
             }
             done = true;
@@ -170,7 +173,7 @@ out:
 
 /* Capture one illumination and record it (or its failure) in the manifest. */
 static dx_status capture_one(dx_device *dev, const dx_illumination *il, const char *dir,
-                             int level, dx_manifest *m, dx_error *err)
+                             int level, int64_t timeout_ms, dx_manifest *m, dx_error *err)
 {
     dxp_frame_format fmt;
     dx_capture_record rec;
@@ -188,7 +191,7 @@ static dx_status capture_one(dx_device *dev, const dx_illumination *il, const ch
     pngfmt = png_format_for(fmt.format, &rec.bit_depth, &rec.channels, &rec.pixel_format);
     if (!pngfmt)
         return dx_error_set(err, DX_ERR_PROTOCOL, "unknown pixel format %d", (int)fmt.format);
-    if ((st = run_pipeline(dev, il->name, pngfmt, level, &res, err)) != DX_OK)
+    if ((st = run_pipeline(dev, il->name, pngfmt, level, timeout_ms, &res, err)) != DX_OK)
         goto out;
     if (!gst_buffer_map(res.png, &map, GST_MAP_READ)) {
         st = dx_error_set(err, DX_ERR_INTERNAL, "cannot map the encoded frame");
@@ -204,7 +207,9 @@ static dx_status capture_one(dx_device *dev, const dx_illumination *il, const ch
     rec.width = fmt.width;
     rec.height = fmt.height;
     rec.dpi = fmt.dpi;
-    rec.timestamp_us = res.have_meta && res.timestamp_us > 0 ? res.timestamp_us : dx_now_us();
+    rec.host_time_us = res.received_us;
+    /* the device's exposure time when it gives one, else the host's */
+    rec.timestamp_us = res.have_meta && res.timestamp_us > 0 ? res.timestamp_us : res.received_us;
     rec.exposure_us = res.exposure_us;
     if (dx_manifest_add_capture(m, &rec) != DX_OK)
         st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
@@ -301,6 +306,7 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
     size_t n = 0;
     dx_status st, first_fail = DX_OK;
     int level;
+    int64_t timeout_ms;
 
     memset(&m, 0, sizeof m);
     if (!host || !opts || !opts->device || !opts->out_dir)
@@ -310,6 +316,7 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
     if (level > 9)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "PNG compression level %d is not 0..9",
                             level);
+    timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DX_CAPTURE_DEFAULT_TIMEOUT_MS;
     if ((st = init_gst(err)) != DX_OK)
         return st;
     if ((st = dx_device_open(host, opts->device, &dev, err)) != DX_OK)
@@ -337,7 +344,8 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
 
     for (size_t i = 0; i < n; i++) {
         dx_error e = {0};
-        st = capture_one(dev, list[i], opts->out_dir, level, &m, &e);
+        dx_status cst = capture_one(dev, list[i], opts->out_dir, level, timeout_ms, &m, &e);
+        st = cst;
         if (st != DX_OK) {
             dx_log(DX_CAT_CAPTURE, DX_LOG_INFO, "%s", e.message);
             if (dx_manifest_add_failure(&m, list[i]->name, st, e.message) != DX_OK) {
@@ -358,10 +366,10 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
         /* the manifest on disk always says what exists so far */
         if ((st = dx_manifest_write(&m, opts->out_dir, err)) != DX_OK)
             goto out;
-        if (first_fail == DX_ERR_DISCONNECTED || first_fail == DX_ERR_CANCELLED) {
+        if (cst == DX_ERR_DISCONNECTED || cst == DX_ERR_CANCELLED) {
             /* nothing more can come from this device: record the rest as not done */
             for (size_t k = i + 1; k < n; k++)
-                dx_manifest_add_failure(&m, list[k]->name, first_fail,
+                dx_manifest_add_failure(&m, list[k]->name, cst,
                                         "not captured: the device stopped before this one");
             break;
         }

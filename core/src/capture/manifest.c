@@ -130,6 +130,7 @@ char *dx_manifest_to_json(const dx_manifest *m)
         json_object_set_new(c, "dpi", r->dpi ? json_integer(r->dpi) : json_null());
         dx_time_iso8601(r->timestamp_us, iso);
         json_object_set_new(c, "timestamp", json_string(iso));
+        json_object_set_new(c, "host_time", time_or_null(r->host_time_us));
         json_object_set_new(c, "exposure_us",
                             r->exposure_us >= 0 ? json_integer(r->exposure_us) : json_null());
         json_object_set_new(c, "bytes", json_integer((json_int_t)r->bytes));

@@ -17,7 +17,8 @@ typedef struct dx_capture_record {
     char file[64];             /* relative to the set's directory */
     uint32_t width, height, bit_depth, channels, dpi;
     const char *pixel_format;  /* "GRAY8", "GRAY16", "RGB24" (static) */
-    int64_t timestamp_us;
+    int64_t timestamp_us;      /* the device's time of exposure (else host_time_us) */
+    int64_t host_time_us;      /* the host's clock when the frame arrived */
     int64_t exposure_us;       /* -1 when unknown */
     uint64_t bytes;
     char sha256[65];           /* lower-case hex of the file's bytes as written */

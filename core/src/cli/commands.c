@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -256,7 +257,7 @@ static void capture_progress(const char *illum, const char *file, dx_status st, 
 
 static const char capture_help[] =
     "usage: docex capture --device ID --illum LIST|all --out DIR\n"
-    "                     [--settings NAME=VALUE,...] [--png-level 0-9]\n"
+    "                     [--settings NAME=VALUE,...] [--png-level 0-9] [--timeout S]\n"
     "Captures one lossless PNG per illumination (16-bit stays 16-bit) through a\n"
     "GStreamer pipeline, and DIR/capture.json with every file's SHA-256.\n"
     "  --device ID       e.g. sim:0 (see docex devices)\n"
@@ -264,6 +265,7 @@ static const char capture_help[] =
     "  --out DIR         a new directory (an existing capture set is never overwritten)\n"
     "  --settings S      device options, e.g. delay_ms=100,noise=2 (see docex devices --json)\n"
     "  --png-level N     zlib level for the PNG files (default 1)\n"
+    "  --timeout S       seconds one illumination may take (default 600)\n"
     "Exit status 0 when every illumination was captured, 2 otherwise; capture.json\n"
     "then lists what was captured and what failed, and why.\n";
 
@@ -272,10 +274,14 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
     static const struct option longopts[] = {
         {"device", required_argument, NULL, 'd'}, {"illum", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},    {"settings", required_argument, NULL, 's'},
-        {"png-level", required_argument, NULL, 'z'}, {"help", no_argument, NULL, 'h'},
+        {"png-level", required_argument, NULL, 'z'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *device = NULL, *illum = NULL, *out = NULL, *settings = NULL;
     int level = -1, c, rc;
+    long timeout_s = 0;
+    bool had_manifest;
+    char manifest[4096];
     char *illum_copy = NULL, *save = NULL;
     const char **list = NULL;
     size_t n = 0;
@@ -300,6 +306,15 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
                 return DX_EXIT_ERROR;
             }
             level = (int)v;
+            break;
+        }
+        case 't': {
+            char *end;
+            timeout_s = strtol(optarg, &end, 10);
+            if (*end || timeout_s < 1 || timeout_s > 86400) {
+                dx_cli_error("capture", "--timeout %s: expected 1..86400 seconds", optarg);
+                return DX_EXIT_ERROR;
+            }
             break;
         }
         case 'h': fputs(capture_help, stdout); return DX_EXIT_OK;
@@ -338,7 +353,10 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
                                 .illuminations = (const char *const *)list,
                                 .out_dir = out,
                                 .device_settings = settings,
-                                .png_compression = level};
+                                .png_compression = level,
+                                .timeout_ms = (int64_t)timeout_s * 1000};
+    snprintf(manifest, sizeof manifest, "%s/capture.json", out);
+    had_manifest = access(manifest, F_OK) == 0;
     st = dx_capture_set_write(host, &opts, capture_progress, (void *)out, &err);
     if (st != DX_OK) {
         dx_cli_error("capture", "%s", err.message);
@@ -346,15 +364,9 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
     } else {
         rc = DX_EXIT_OK;
     }
-    {
-        FILE *f;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/capture.json", out);
-        if ((f = fopen(path, "r")) != NULL) {
-            fclose(f);
-            printf("capture set: %s\n", path);
-        }
-    }
+    /* name the manifest only when this run wrote it */
+    if (!had_manifest && access(manifest, F_OK) == 0)
+        printf("capture set: %s\n", manifest);
 done:
     free(list);
     free(illum_copy);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "host/describe.h"
 #include "host/host_internal.h"
 
 struct dx_device {
@@ -16,7 +17,7 @@ struct dx_device {
     dxp_device *pdev;            /* NULL once closed */
     char id[128];
     dxp_device_info info;
-    dxp_device_desc desc;
+    dx_desc_copy copy;           /* checked copy of describe()'s tables */
     dx_illumination *illums;
     size_t n_illums;
     const dxp_capture_ops *cap;  /* scanner or camera table, or NULL */
@@ -31,6 +32,16 @@ struct dx_device {
  * sent in that instant would be lost. */
 #define DX_CANCEL_RETRY_MS 5
 #define DX_CANCEL_MAX_WAIT_MS 2000
+
+/* The plugin context's calls (enumerate, open) are always serialised. */
+static void ctx_lock(dx_plugin *p)
+{
+    pthread_mutex_lock(&p->ctx_lock);
+}
+static void ctx_unlock(dx_plugin *p)
+{
+    pthread_mutex_unlock(&p->ctx_lock);
+}
 
 /* Serialise calls into a plugin that asked for it (DXP_PLUGIN_FLAG_SERIAL). */
 static void plug_lock(dx_plugin *p)
@@ -47,9 +58,9 @@ static void plug_unlock(dx_plugin *p)
 static dx_plugin *plugin_by_name(dx_host *host, const char *name, size_t len)
 {
     for (size_t i = 0; i < host->n_plugins; i++)
-        if (strlen(host->plugins[i].info.name) == len &&
-            strncmp(host->plugins[i].info.name, name, len) == 0)
-            return &host->plugins[i];
+        if (strlen(host->plugins[i]->info.name) == len &&
+            strncmp(host->plugins[i]->info.name, name, len) == 0)
+            return host->plugins[i];
     return NULL;
 }
 
@@ -67,24 +78,34 @@ static dx_status enumerate_plugin(dx_plugin *p, dxp_device_info **out, uint32_t 
         }
         arr = grown;
         memset(arr, 0, cap * sizeof *arr);
+        ctx_lock(p);
         plug_lock(p);
         st = p->desc->enumerate(p->ctx, arr, cap, &n);
         plug_unlock(p);
+        ctx_unlock(p);
         if (st != DX_OK) {
             free(arr);
             return st;
         }
-        if (n <= cap)
+        if (n <= cap || cap == DXP_MAX_DEVICES)
             break;
-        cap = n > 4096 ? 4096 : n;
+        cap = n > DXP_MAX_DEVICES ? DXP_MAX_DEVICES : n;
     }
-    if (n > cap)
+    if (n > cap) {
+        dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "plugin %s reports %u devices; using the first %u",
+               p->info.name, n, cap);
         n = cap;
-    for (uint32_t i = 0; i < n; i++) { /* the plugin's strings must be terminated */
+    }
+    for (uint32_t i = 0; i < n; i++) { /* the plugin's text: terminated, printable UTF-8 */
         arr[i].id[sizeof arr[i].id - 1] = '\0';
         arr[i].model[sizeof arr[i].model - 1] = '\0';
         arr[i].vendor[sizeof arr[i].vendor - 1] = '\0';
         arr[i].serial[sizeof arr[i].serial - 1] = '\0';
+        dx_text_sanitize(arr[i].id);
+        dx_text_sanitize(arr[i].model);
+        dx_text_sanitize(arr[i].vendor);
+        dx_text_sanitize(arr[i].serial);
+        memset(arr[i].reserved, 0, sizeof arr[i].reserved);
     }
     *out = arr;
     *count = n;
@@ -98,7 +119,7 @@ dx_status dx_host_list_devices(dx_host *host, dx_device_entry **out, size_t *cou
     if (!host || !out || !count)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_host_list_devices: NULL argument");
     for (size_t i = 0; i < host->n_plugins; i++) {
-        dx_plugin *p = &host->plugins[i];
+        dx_plugin *p = host->plugins[i];
         dxp_device_info *infos;
         uint32_t n;
         dx_device_entry *grown;
@@ -133,12 +154,9 @@ dx_status dx_host_list_devices(dx_host *host, dx_device_entry **out, size_t *cou
  * and geometry; vendor names keep theirs (and must give a band). */
 static dx_status resolve_illuminations(dx_device *dev, dx_error *err)
 {
-    const dxp_device_desc *d = &dev->desc;
+    const dxp_device_desc *d = &dev->copy.desc; /* names checked and unique */
     if (d->n_illuminations == 0)
         return DX_OK;
-    if (!d->illuminations || d->n_illuminations > 256)
-        return dx_error_set(err, DX_ERR_PROTOCOL, "device %s: bad illumination table",
-                            dev->id);
     dev->illums = calloc(d->n_illuminations, sizeof *dev->illums);
     if (!dev->illums)
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
@@ -146,11 +164,6 @@ static dx_status resolve_illuminations(dx_device *dev, dx_error *err)
         const dxp_illumination *in = &d->illuminations[i];
         dx_illumination *o = &dev->illums[dev->n_illums];
         const dx_illumination *std = dx_illumination_find(in->name);
-        if (!in->name || !*in->name || strlen(in->name) >= DX_ILLUM_NAME_MAX) {
-            dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "device %s: illumination %u has no usable "
-                   "name; ignored", dev->id, i);
-            continue;
-        }
         if (std) {
             *o = *std;
             if ((in->band_lo_nm || in->band_hi_nm) &&
@@ -224,9 +237,11 @@ dx_status dx_device_open(dx_host *host, const char *id, dx_device **out, dx_erro
     pthread_mutex_init(&dev->state, NULL);
     pthread_cond_init(&dev->op_done, NULL);
     pthread_mutex_init(&dev->op, NULL);
+    ctx_lock(p);
     plug_lock(p);
     st = p->desc->open(p->ctx, colon + 1, &dev->pdev);
     plug_unlock(p);
+    ctx_unlock(p);
     if (st != DX_OK || !dev->pdev) {
         if (st == DX_OK)
             st = DX_ERR_PROTOCOL;
@@ -234,27 +249,25 @@ dx_status dx_device_open(dx_host *host, const char *id, dx_device **out, dx_erro
         dev->pdev = NULL;
         goto fail_dev;
     }
-    dev->desc.struct_size = sizeof dev->desc;
-    plug_lock(p);
-    st = p->desc->describe(dev->pdev, &dev->desc);
-    plug_unlock(p);
-    dev->desc.struct_size = sizeof dev->desc;
-    if (st != DX_OK) {
-        dx_error_set(err, st, "device %s: describe failed: %s", id, dx_status_str(st));
-        goto fail_dev;
-    }
-    if ((!dev->desc.options && dev->desc.n_options) ||
-        (!dev->desc.pixel_formats && dev->desc.n_pixel_formats) ||
-        (!dev->desc.resolutions_dpi && dev->desc.n_resolutions)) {
-        st = dx_error_set(err, DX_ERR_PROTOCOL, "device %s: describe gave a count without "
-                          "its table", id);
-        goto fail_dev;
+    {
+        dxp_device_desc raw;
+        memset(&raw, 0, sizeof raw);
+        raw.struct_size = sizeof raw;
+        plug_lock(p);
+        st = p->desc->describe(dev->pdev, &raw);
+        plug_unlock(p);
+        if (st != DX_OK) {
+            dx_error_set(err, st, "device %s: describe failed: %s", id, dx_status_str(st));
+            goto fail_dev;
+        }
+        if ((st = dx_desc_copy_from(&raw, id, p->info.name, &dev->copy, err)) != DX_OK)
+            goto fail_dev;
     }
     if ((st = resolve_illuminations(dev, err)) != DX_OK)
         goto fail_dev;
-    if ((dev->desc.kinds & DXP_KIND_SCANNER) && p->desc->scanner)
+    if ((dev->copy.desc.kinds & DXP_KIND_SCANNER) && p->desc->scanner)
         dev->cap = p->desc->scanner;
-    else if ((dev->desc.kinds & DXP_KIND_CAMERA) && p->desc->camera)
+    else if ((dev->copy.desc.kinds & DXP_KIND_CAMERA) && p->desc->camera)
         dev->cap = p->desc->camera;
     free(infos);
     dx_log(DX_CAT_DEVICE, DX_LOG_DEBUG, "device %s opened (%s)", id, dev->info.model);
@@ -298,6 +311,7 @@ void dx_device_free(dx_device *dev)
     pthread_cond_destroy(&dev->op_done);
     pthread_mutex_destroy(&dev->op);
     free(dev->illums);
+    dx_desc_free(&dev->copy);
     free(dev);
 }
 
@@ -318,7 +332,7 @@ const dx_plugin_info *dx_device_plugin(const dx_device *dev)
 
 const dxp_device_desc *dx_device_desc(const dx_device *dev)
 {
-    return dev && dev->pdev ? &dev->desc : NULL;
+    return dev && dev->pdev ? &dev->copy.desc : NULL;
 }
 
 size_t dx_device_illumination_count(const dx_device *dev)
@@ -350,8 +364,8 @@ bool dx_device_can_capture(const dx_device *dev)
 
 static const dxp_option *option_find(const dx_device *dev, const char *name, size_t len)
 {
-    for (uint32_t i = 0; i < dev->desc.n_options; i++) {
-        const dxp_option *o = &dev->desc.options[i];
+    for (uint32_t i = 0; i < dev->copy.desc.n_options; i++) {
+        const dxp_option *o = &dev->copy.desc.options[i];
         if (o->name && strlen(o->name) == len && strncmp(o->name, name, len) == 0)
             return o;
     }
@@ -459,10 +473,10 @@ static dx_status apply_option(dx_device *dev, const dxp_option *o, const dxp_val
 static dx_status unknown_option(dx_device *dev, const char *name, size_t len, dx_error *err)
 {
     char list[300] = "";
-    for (uint32_t i = 0; i < dev->desc.n_options; i++) {
+    for (uint32_t i = 0; i < dev->copy.desc.n_options; i++) {
         if (*list)
             strncat(list, ", ", sizeof list - strlen(list) - 1);
-        strncat(list, dev->desc.options[i].name ? dev->desc.options[i].name : "?",
+        strncat(list, dev->copy.desc.options[i].name ? dev->copy.desc.options[i].name : "?",
                 sizeof list - strlen(list) - 1);
     }
     return dx_error_set(err, DX_ERR_NOT_FOUND, "device %s has no option \"%.*s\" (options: %s)",

@@ -49,3 +49,37 @@ bool dx_strlcpy(char *dst, const char *src, size_t size)
     memcpy(dst, src, n + 1);
     return true;
 }
+
+/* Replace control characters and invalid UTF-8 with '?', in place. */
+void dx_text_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (p && *p) {
+        size_t len = 0;
+        if (*p < 0x20 || *p == 0x7f) {
+            *p++ = '?';
+            continue;
+        }
+        if (*p < 0x80)
+            len = 1;
+        else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+            len = 2;
+        else if ((*p & 0xf0) == 0xe0)
+            len = 3;
+        else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+            len = 4;
+        for (size_t i = 1; i < len; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                len = 0;
+        /* overlong 3-byte forms, UTF-16 surrogates, and code points past U+10FFFF */
+        if (len == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+            len = 0;
+        if (len == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+            len = 0;
+        if (len == 0) {
+            *p++ = '?';
+            continue;
+        }
+        p += len;
+    }
+}

@@ -76,7 +76,13 @@ static dx_status set_locked(dx_host *host, const char *key, const char *value)
     if (!v)
         return DX_ERR_NO_MEMORY;
     if (s) {
-        free(s->value);
+        char **r = realloc(host->retired, (host->n_retired + 1) * sizeof *r);
+        if (!r) {
+            free(v);
+            return DX_ERR_NO_MEMORY;
+        }
+        host->retired = r;
+        r[host->n_retired++] = s->value;
         s->value = v;
         return DX_OK;
     }
@@ -110,12 +116,14 @@ dx_status dx_host_set(dx_host *host, const char *key, const char *value)
 const char *dx_host_get(dx_host *host, const char *key)
 {
     dx_setting *s;
+    const char *v;
     if (!host || !key)
         return NULL;
     pthread_mutex_lock(&host->lock);
     s = setting_find(host, key);
+    v = s ? s->value : NULL; /* replaced values are retired, not freed */
     pthread_mutex_unlock(&host->lock);
-    return s ? s->value : NULL;
+    return v;
 }
 
 const char *dx_host_datadir(dx_host *host)
@@ -177,7 +185,11 @@ dx_status dx_host_new(const dx_host_options *opts, dx_host **out, dx_error *err)
         goto fail;
     }
     if ((st = dx_host_settings_parse(host, getenv("DOCEX_SET"), err)) != DX_OK) {
-        dx_error_set(err, st, "DOCEX_SET: %s", err ? err->message : "bad settings");
+        if (err) {
+            char msg[sizeof err->message];
+            memcpy(msg, err->message, sizeof msg);
+            dx_error_set(err, st, "DOCEX_SET: %s", msg);
+        }
         goto fail;
     }
     if ((st = dx_host_settings_parse(host, opts->settings, err)) != DX_OK)
@@ -207,6 +219,9 @@ void dx_host_free(dx_host *host)
         free(host->settings[i].value);
     }
     free(host->settings);
+    for (size_t i = 0; i < host->n_retired; i++)
+        free(host->retired[i]);
+    free(host->retired);
     free(host->datadir);
     free(host->libdir);
     pthread_mutex_destroy(&host->lock);

@@ -17,15 +17,17 @@ typedef struct dx_setting {
     char *key, *value;
 } dx_setting;
 
-/* One loaded plugin. */
+/* One loaded plugin; allocated on its own so that it never moves (plugins
+ * keep pointers into it through the host services). */
 typedef struct dx_plugin {
     dx_plugin_info info;
     char *path;
     void *dl;                   /* dlopen handle */
     const dxp_plugin *desc;
     dxp_plugin_ctx *ctx;
-    struct dxp_host_ctx *svc_ctx; /* heap: holds what init() was given */
-    pthread_mutex_t serial;     /* held around calls for DXP_PLUGIN_FLAG_SERIAL */
+    struct dxp_host_ctx *svc_ctx; /* holds what init() was given */
+    pthread_mutex_t ctx_lock;   /* serialises init/enumerate/open/fini */
+    pthread_mutex_t serial;     /* held around every call for DXP_PLUGIN_FLAG_SERIAL */
     bool serialised;
 } dx_plugin;
 
@@ -38,13 +40,16 @@ struct dxp_host_ctx {
 };
 
 struct dx_host {
-    pthread_mutex_t lock;       /* settings and plugin contexts */
-    dx_plugin *plugins;
+    pthread_mutex_t lock;       /* settings */
+    dx_plugin **plugins;
     size_t n_plugins;
     dx_plugin_refusal *refusals;
     size_t n_refusals;
     dx_setting *settings;
     size_t n_settings;
+    char **retired;             /* replaced setting values, kept until free so
+                                   that dx_host_get() pointers stay valid */
+    size_t n_retired;
     char *datadir;
     char *libdir;               /* directory holding libdocex */
 };
@@ -58,6 +63,8 @@ dx_status dx_host_settings_parse(dx_host *host, const char *spec, dx_error *err)
 
 /* util */
 char *dx_strdup(const char *s);
+/* Replace control characters and invalid UTF-8 with '?', in place. */
+void dx_text_sanitize(char *s);
 /* Copy src into dst (size bytes, always NUL-terminated); false if truncated. */
 bool dx_strlcpy(char *dst, const char *src, size_t size);
 

@@ -12,9 +12,6 @@
 
 #include "host/host_internal.h"
 
-/* The descriptor size ABI 1.0 requires. */
-#define DXP_PLUGIN_SIZE_1_0 sizeof(dxp_plugin)
-
 static void refuse(dx_host *host, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -94,17 +91,17 @@ static const char *descriptor_problem(const dxp_plugin *d)
         return "init, fini, enumerate, open, close and describe are all required";
     if (!d->scanner && !d->camera && !d->chip && !d->light)
         return "no operation table (scanner, camera, chip or light)";
-    if (d->scanner && (d->scanner->struct_size < sizeof(dxp_capture_ops) ||
+    if (d->scanner && (d->scanner->struct_size < DXP_CAPTURE_OPS_SIZE_1_0 ||
                        !d->scanner->get_frame_format || !d->scanner->capture ||
                        !d->scanner->cancel))
         return "scanner table too small or incomplete";
-    if (d->camera && (d->camera->struct_size < sizeof(dxp_capture_ops) ||
+    if (d->camera && (d->camera->struct_size < DXP_CAPTURE_OPS_SIZE_1_0 ||
                       !d->camera->get_frame_format || !d->camera->capture || !d->camera->cancel))
         return "camera table too small or incomplete";
-    if (d->chip && (d->chip->struct_size < sizeof(dxp_chip_ops) || !d->chip->wait_card ||
+    if (d->chip && (d->chip->struct_size < DXP_CHIP_OPS_SIZE_1_0 || !d->chip->wait_card ||
                     !d->chip->transmit || !d->chip->release_card || !d->chip->cancel))
         return "chip table too small or incomplete";
-    if (d->light && (d->light->struct_size < sizeof(dxp_light_ops) || !d->light->set))
+    if (d->light && (d->light->struct_size < DXP_LIGHT_OPS_SIZE_1_0 || !d->light->set))
         return "light table too small or incomplete";
     return NULL;
 }
@@ -112,15 +109,15 @@ static const char *descriptor_problem(const dxp_plugin *d)
 static dx_plugin *find_by_name(dx_host *host, const char *name)
 {
     for (size_t i = 0; i < host->n_plugins; i++)
-        if (strcmp(host->plugins[i].info.name, name) == 0)
-            return &host->plugins[i];
+        if (strcmp(host->plugins[i]->info.name, name) == 0)
+            return host->plugins[i];
     return NULL;
 }
 
 static bool already_loaded(dx_host *host, const char *real)
 {
     for (size_t i = 0; i < host->n_plugins; i++)
-        if (strcmp(host->plugins[i].path, real) == 0)
+        if (strcmp(host->plugins[i]->path, real) == 0)
             return true;
     for (size_t i = 0; i < host->n_refusals; i++)
         if (host->refusals[i].path && strcmp(host->refusals[i].path, real) == 0)
@@ -138,7 +135,7 @@ static dx_status load_file(dx_host *host, const char *file)
     dxp_entry_fn entry;
     const dxp_plugin *d;
     const char *problem;
-    dx_plugin *p, *dup, *grown;
+    dx_plugin *p = NULL, *dup, **grown;
 
     if (real && already_loaded(host, real)) { /* the same file on two paths */
         dx_log(DX_CAT_LOADER, DX_LOG_DEBUG, "%s: already seen, skipped", real);
@@ -192,13 +189,15 @@ static dx_status load_file(dx_host *host, const char *file)
     if (!grown)
         goto nomem;
     host->plugins = grown;
-    p = &host->plugins[host->n_plugins];
-    memset(p, 0, sizeof *p);
+    p = calloc(1, sizeof *p);
+    if (!p)
+        goto nomem;
     p->path = dx_strdup(path);
     p->svc_ctx = calloc(1, sizeof *p->svc_ctx);
     if (!p->path || !p->svc_ctx) {
         free(p->path);
         free(p->svc_ctx);
+        free(p);
         goto nomem;
     }
     p->dl = dl;
@@ -218,7 +217,7 @@ static dx_status load_file(dx_host *host, const char *file)
         .has_light = d->light != NULL,
     };
     p->svc_ctx->host = host;
-    p->svc_ctx->plugin = NULL; /* set below, once the array stops moving */
+    p->svc_ctx->plugin = p;
     p->svc_ctx->services = (dxp_host){
         .abi_major = DXP_ABI_MAJOR,
         .abi_minor = DXP_ABI_MINOR,
@@ -230,7 +229,8 @@ static dx_status load_file(dx_host *host, const char *file)
     };
     p->serialised = (d->flags & DXP_PLUGIN_FLAG_SERIAL) != 0;
     pthread_mutex_init(&p->serial, NULL);
-    host->n_plugins++;
+    pthread_mutex_init(&p->ctx_lock, NULL);
+    host->plugins[host->n_plugins++] = p;
     free(real);
     return DX_OK; /* init() runs once every file is loaded (see below) */
 
@@ -280,31 +280,35 @@ static void scan_list(dx_host *host, const char *list, bool files)
     free(copy);
 }
 
+static void plugin_free(dx_plugin *p)
+{
+    pthread_mutex_destroy(&p->serial);
+    pthread_mutex_destroy(&p->ctx_lock);
+    dlclose(p->dl);
+    free(p->path);
+    free(p->svc_ctx);
+    free(p);
+}
+
 /* Run every loaded plugin's init(); refuse (and drop) those that fail. */
 static void init_all(dx_host *host)
 {
     size_t kept = 0;
     for (size_t i = 0; i < host->n_plugins; i++) {
-        dx_plugin *p = &host->plugins[i];
+        dx_plugin *p = host->plugins[i];
         dx_status st;
-        p->svc_ctx->plugin = p;
         p->ctx = NULL;
+        pthread_mutex_lock(&p->ctx_lock);
         st = p->desc->init(&p->svc_ctx->services, &p->ctx);
+        pthread_mutex_unlock(&p->ctx_lock);
         if (st != DX_OK) {
             refuse(host, p->path, "init failed: %s", dx_status_str(st));
-            pthread_mutex_destroy(&p->serial);
-            dlclose(p->dl);
-            free(p->path);
-            free(p->svc_ctx);
+            plugin_free(p);
             continue;
         }
         dx_log(DX_CAT_LOADER, DX_LOG_INFO, "%s: loaded plugin %s %s", p->path, p->info.name,
                p->info.version);
-        if (kept != i)
-            host->plugins[kept] = *p;
-        host->plugins[kept].svc_ctx->plugin = &host->plugins[kept];
-        host->plugins[kept].info.path = host->plugins[kept].path;
-        kept++;
+        host->plugins[kept++] = p;
     }
     host->n_plugins = kept;
 }
@@ -334,12 +338,11 @@ dx_status dx_loader_load_all(dx_host *host, const dx_host_options *opts)
 void dx_loader_unload_all(dx_host *host)
 {
     for (size_t i = host->n_plugins; i-- > 0;) {
-        dx_plugin *p = &host->plugins[i];
+        dx_plugin *p = host->plugins[i];
+        pthread_mutex_lock(&p->ctx_lock);
         p->desc->fini(p->ctx);
-        pthread_mutex_destroy(&p->serial);
-        dlclose(p->dl);
-        free(p->path);
-        free(p->svc_ctx);
+        pthread_mutex_unlock(&p->ctx_lock);
+        plugin_free(p);
     }
     free(host->plugins);
     host->plugins = NULL;
@@ -360,12 +363,12 @@ size_t dx_host_plugin_count(const dx_host *host)
 
 const dx_plugin_info *dx_host_plugin_at(const dx_host *host, size_t i)
 {
-    return host && i < host->n_plugins ? &host->plugins[i].info : NULL;
+    return host && i < host->n_plugins ? &host->plugins[i]->info : NULL;
 }
 
 const dxp_plugin *dx_host_plugin_descriptor(const dx_host *host, size_t i)
 {
-    return host && i < host->n_plugins ? host->plugins[i].desc : NULL;
+    return host && i < host->n_plugins ? host->plugins[i]->desc : NULL;
 }
 
 size_t dx_host_refusal_count(const dx_host *host)

@@ -21,6 +21,12 @@ assert c['white_transmitted']['illumination']['geometry'] == 'transmitted'
 assert all(x['dpi'] for x in m['captures'])
 assert m['device']['plugin'] == 'sim' and m['device']['id'] == 'sim:0'
 assert m['finished'] and m['failures'] == []
+# the device's exposure time and the host's clock are both kept, close together
+from datetime import datetime
+t = lambda s: datetime.strptime(s, '%Y-%m-%dT%H:%M:%S.%fZ')
+for x in m['captures']:
+    assert abs((t(x['host_time']) - t(x['timestamp'])).total_seconds()) < 60, x
+assert c['white']['exposure_us'] == 8000
 PY
 
 # a selection, in the order given
@@ -34,6 +40,7 @@ if cmp -s "$T/sel/uv365.png" "$T/again/uv365.png"; then ok; else bad "same scene
 before=$(sha256sum "$T/set/capture.json")
 expect_status 2 "$DOCEX" capture --device sim:0 --illum white --out "$T/set"
 expect_grep "$T/err" 'already holds a capture set'
+expect_no_grep "$T/out" 'capture set:'
 [ "$(sha256sum "$T/set/capture.json")" = "$before" ] && ok || bad "existing capture.json changed"
 
 # usage errors: exit 2, one line saying what is wrong

@@ -18,6 +18,14 @@ expect_grep "$T/err" 'uv365'
 run_fault failto  fail_at=3,fail_status=timeout 2 white,uv365 ir870:timeout
 run_fault discon  disconnect_at=2   2 white            uv365:disconnected,ir870:disconnected
 expect_grep "$T/err" 'disconnected'
+# a disconnect after an earlier failure still stops the set: no retries on a gone device
+expect_status 2 "$DOCEX" capture --device sim:0 --illum white,uv365,ir870,ir730 --out "$T/fail_then_gone" --settings fail_at=1,disconnect_at=3 --png-level 1
+check_manifest "$T/fail_then_gone" complete no captured uv365 failed white:hardware,ir870:disconnected,ir730:disconnected
+expect_grep "$T/fail_then_gone/capture.json" 'device stopped before this one'
+# a capture that outlives --timeout fails as a timeout, and the set says so
+expect_status 2 "$DOCEX" capture --device sim:0 --illum white,uv365 --out "$T/slow" --settings delay_ms=4000 --timeout 1
+check_manifest "$T/slow" complete no
+expect_grep "$T/err" 'no frame within 1 s'
 # faults that still capture
 run_fault delay   delay_ms=150      0 white,uv365,ir870 ""
 run_fault noisy   noise=4,seed=7    0 white,uv365,ir870 ""

@@ -6,11 +6,11 @@
 
 static const char *const fruit[] = {"apple", "pear", NULL};
 static const dxp_option opts[] = {
-    {"flag", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "false", "a flag"},
-    {"count", DXP_OPT_INT, DXP_UNIT_COUNT, -5, 10, 0, 0, NULL, "0", "a count"},
-    {"ratio", DXP_OPT_FLOAT, DXP_UNIT_PERCENT, 0, 0, 0.5, 2.5, NULL, "1", "a ratio"},
-    {"label", DXP_OPT_STRING, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "a label"},
-    {"kind", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, fruit, "apple", "a kind"},
+    {"flag", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "false", "a flag", {0}},
+    {"count", DXP_OPT_INT, DXP_UNIT_COUNT, -5, 10, 0, 0, NULL, "0", "a count", {0}},
+    {"ratio", DXP_OPT_FLOAT, DXP_UNIT_PERCENT, 0, 0, 0.5, 2.5, NULL, "1", "a ratio", {0}},
+    {"label", DXP_OPT_STRING, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "", "a label", {0}},
+    {"kind", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, fruit, "apple", "a kind", {0}},
 };
 
 int main(void)
