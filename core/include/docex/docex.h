@@ -8,6 +8,7 @@
 #ifndef DOCEX_DOCEX_H
 #define DOCEX_DOCEX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -219,6 +220,10 @@ typedef struct dx_capture_options {
     const char *device_settings; /* "k=v,..." for the device, may be NULL */
     int png_compression;         /* zlib level 0..9, or -1 for DX_CAPTURE_PNG_DEFAULT_LEVEL */
     int64_t timeout_ms;          /* per illumination; 0 = DX_CAPTURE_DEFAULT_TIMEOUT_MS */
+    /* May be NULL.  When the flag becomes non-zero (a signal handler sets it),
+     * the running capture is cancelled, the rest are recorded as not captured,
+     * the manifest is finished, and DX_ERR_CANCELLED is returned. */
+    const volatile sig_atomic_t *interrupt;
 } dx_capture_options;
 
 /* How long one illumination may take (a scanner may wait for a document). */

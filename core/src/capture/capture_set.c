@@ -3,6 +3,9 @@
  * into one lossless PNG each, hashed and written atomically, with capture.json
  * rewritten after every capture. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <stdlib.h>
@@ -297,6 +300,78 @@ static dx_status resolve_request(dx_device *dev, const char *const *want, dx_man
     return DX_OK;
 }
 
+/* Watches opts->interrupt (set from a signal handler) and cancels the device's
+ * running capture when it is raised: a signal handler itself may not take the
+ * host's locks. */
+typedef struct interrupt_watch {
+    dx_device *dev;
+    const volatile sig_atomic_t *flag;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    pthread_t thread;
+    bool running;
+} interrupt_watch;
+
+static bool interrupted(const dx_capture_options *opts)
+{
+    return opts->interrupt && *opts->interrupt;
+}
+
+static void *interrupt_main(void *arg)
+{
+    interrupt_watch *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        struct timespec until;
+        if (*w->flag) {
+            pthread_mutex_unlock(&w->lock);
+            dx_device_cancel(w->dev);
+            pthread_mutex_lock(&w->lock);
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 20 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void interrupt_watch_start(interrupt_watch *w, dx_device *dev,
+                                  const volatile sig_atomic_t *flag)
+{
+    memset(w, 0, sizeof *w);
+    if (!flag)
+        return;
+    w->dev = dev;
+    w->flag = flag;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    w->running = pthread_create(&w->thread, NULL, interrupt_main, w) == 0;
+    if (!w->running) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->wake);
+    }
+}
+
+static void interrupt_watch_stop(interrupt_watch *w)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    w->running = false;
+}
+
 dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
                                dx_capture_progress progress, void *user, dx_error *err)
 {
@@ -307,6 +382,7 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
     dx_status st, first_fail = DX_OK;
     int level;
     int64_t timeout_ms;
+    interrupt_watch watch = {0};
 
     memset(&m, 0, sizeof m);
     if (!host || !opts || !opts->device || !opts->out_dir)
@@ -342,9 +418,19 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
     if ((st = dx_manifest_write(&m, opts->out_dir, err)) != DX_OK)
         goto out;
 
+    interrupt_watch_start(&watch, dev, opts->interrupt);
     for (size_t i = 0; i < n; i++) {
         dx_error e = {0};
-        dx_status cst = capture_one(dev, list[i], opts->out_dir, level, timeout_ms, &m, &e);
+        dx_status cst;
+        if (interrupted(opts)) {
+            cst = dx_error_set(&e, DX_ERR_CANCELLED, "capture under %s: interrupted before it "
+                               "started", list[i]->name);
+        } else {
+            cst = capture_one(dev, list[i], opts->out_dir, level, timeout_ms, &m, &e);
+            if (cst == DX_ERR_CANCELLED && interrupted(opts))
+                dx_error_set(&e, DX_ERR_CANCELLED, "capture under %s: interrupted",
+                             list[i]->name);
+        }
         st = cst;
         if (st != DX_OK) {
             dx_log(DX_CAT_CAPTURE, DX_LOG_INFO, "%s", e.message);
@@ -370,15 +456,19 @@ dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
             /* nothing more can come from this device: record the rest as not done */
             for (size_t k = i + 1; k < n; k++)
                 dx_manifest_add_failure(&m, list[k]->name, cst,
-                                        "not captured: the device stopped before this one");
+                                        interrupted(opts)
+                                            ? "not captured: interrupted before this one"
+                                            : "not captured: the device stopped before this one");
             break;
         }
     }
+    interrupt_watch_stop(&watch);
     m.finished_us = dx_now_us();
     if ((st = dx_manifest_write(&m, opts->out_dir, err)) != DX_OK)
         goto out;
     st = first_fail;
 out:
+    interrupt_watch_stop(&watch);
     free(list);
     dx_manifest_clear(&m);
     dx_device_free(dev);

@@ -1,6 +1,7 @@
 /* docex plugins | devices | capture */
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,14 @@ static void capture_progress(const char *illum, const char *file, dx_status st, 
     fflush(stdout);
 }
 
+static volatile sig_atomic_t capture_interrupted;
+
+static void on_interrupt(int sig)
+{
+    capture_interrupted = 1;
+    signal(sig, SIG_DFL); /* a second signal ends the process at once */
+}
+
 static const char capture_help[] =
     "usage: docex capture --device ID --illum LIST|all --out DIR\n"
     "                     [--settings NAME=VALUE,...] [--png-level 0-9] [--timeout S]\n"
@@ -267,7 +276,8 @@ static const char capture_help[] =
     "  --png-level N     zlib level for the PNG files (default 1)\n"
     "  --timeout S       seconds one illumination may take (default 600)\n"
     "Exit status 0 when every illumination was captured, 2 otherwise; capture.json\n"
-    "then lists what was captured and what failed, and why.\n";
+    "then lists what was captured and what failed, and why.  An interrupt (Ctrl-C,\n"
+    "SIGTERM) cancels the running capture and still finishes capture.json.\n";
 
 int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
 {
@@ -354,9 +364,20 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv)
                                 .out_dir = out,
                                 .device_settings = settings,
                                 .png_compression = level,
-                                .timeout_ms = (int64_t)timeout_s * 1000};
+                                .timeout_ms = (int64_t)timeout_s * 1000,
+                                .interrupt = &capture_interrupted};
     snprintf(manifest, sizeof manifest, "%s/capture.json", out);
     had_manifest = access(manifest, F_OK) == 0;
+    {
+        /* Ctrl-C or a TERM: finish the manifest (what was captured, what was
+         * not) instead of dying mid-write */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
     st = dx_capture_set_write(host, &opts, capture_progress, (void *)out, &err);
     if (st != DX_OK) {
         dx_cli_error("capture", "%s", err.message);

@@ -26,6 +26,19 @@ expect_grep "$T/fail_then_gone/capture.json" 'device stopped before this one'
 expect_status 2 "$DOCEX" capture --device sim:0 --illum white,uv365 --out "$T/slow" --settings delay_ms=4000 --timeout 1
 check_manifest "$T/slow" complete no
 expect_grep "$T/err" 'no frame within 1 s'
+# an interrupt (TERM) mid-capture: the running capture is cancelled, the rest
+# are recorded as not captured, the manifest is finished, exit 2
+"$DOCEX" capture --device sim:0 --illum white,uv365,ir870 --out "$T/intr" --settings delay_ms=5000 \
+  >"$T/intr.out" 2>"$T/intr.err" &
+pid=$!
+for _ in $(seq 100); do [ -e "$T/intr/capture.json" ] && break; sleep 0.1; done
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+[ "$rc" = 2 ] && ok || bad "interrupted capture exited $rc (expected 2)"
+check_manifest "$T/intr" complete no captured "" failed white:cancelled,uv365:cancelled,ir870:cancelled
+expect_grep "$T/intr/capture.json" '"finished": "[0-9]'
+expect_grep "$T/intr/capture.json" 'interrupted'
 # faults that still capture
 run_fault delay   delay_ms=150      0 white,uv365,ir870 ""
 run_fault noisy   noise=4,seed=7    0 white,uv365,ir870 ""
