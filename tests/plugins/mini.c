@@ -9,15 +9,37 @@
  *   MINI_ABI_MAJOR    abi_major (default DXP_ABI_MAJOR)
  *   MINI_ABI_MINOR    abi_minor (default DXP_ABI_MINOR)
  *   MINI_STRUCT_SIZE  struct_size (default sizeof(dxp_plugin))
+ *   MINI_OPS_SIZE     the scanner table's struct_size (default
+ *                     sizeof(dxp_capture_ops))
  *   MINI_INIT_FAIL    init() returns DX_ERR_HARDWARE
  *   MINI_NO_ENTRY     no dxp_plugin_entry symbol (a misspelt one instead)
  *   MINI_NULL_ENTRY   dxp_plugin_entry() returns NULL
  *   MINI_LIAR         capture() writes more than get_frame_format() announced
- *                     and both accept an unknown illumination */
+ *                     and both accept an unknown illumination
+ *   MINI_RESERVED     non-zero reserved fields in the device info, an
+ *                     illumination and an option (loads and opens; only
+ *                     plugin-check objects)
+ *
+ * Hostile descriptions (tests/plugins/evil/): the descriptor is fine, so each
+ * loads, but what enumerate() or describe() hands over breaks a limit or a
+ * rule of plugin.h.  The host must refuse to open the device (or sanitise/cut,
+ * where noted) without crashing or reading out of bounds.
+ *   MINI_EVIL_HUGE_OPTIONS    n_options 0x7fffffff over a one-entry table
+ *   MINI_EVIL_NULL_OPTION     an option whose name is NULL
+ *   MINI_EVIL_DUP_ILLUM       "white" listed twice
+ *   MINI_EVIL_BAD_ILLUM_NAME  an illumination named "White Light/.."
+ *   MINI_EVIL_PIXEL_FORMAT    pixel format 99 among the declared ones
+ *   MINI_EVIL_ENUM_NULL       an ENUM option with choices NULL
+ *   MINI_EVIL_MODEL           model text with invalid UTF-8 (\xff\xfe) and a
+ *                             newline (the host sanitises it: opens fine)
+ *   MINI_EVIL_MANY_DEVICES    enumerate() claims 100000 devices, filling only
+ *                             capacity (the host cuts to DXP_MAX_DEVICES)
+ *   MINI_EVIL_MANY_ILLUMS     DXP_MAX_ILLUMINATIONS + 1 valid illuminations */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -37,6 +59,9 @@
 #ifndef MINI_STRUCT_SIZE
 #define MINI_STRUCT_SIZE sizeof(dxp_plugin)
 #endif
+#ifndef MINI_OPS_SIZE
+#define MINI_OPS_SIZE sizeof(dxp_capture_ops)
+#endif
 
 #define MINI_WIDTH 16u
 #define MINI_HEIGHT 8u
@@ -47,22 +72,61 @@ struct dxp_plugin_ctx {
     const dxp_host *host;
 };
 
+#ifdef MINI_EVIL_MANY_DEVICES
+#define MINI_DEVICES 100000u
+#else
+#define MINI_DEVICES 1u
+#endif
+#define MINI_MANY_ILLUMS (DXP_MAX_ILLUMINATIONS + 1)
+
 struct dxp_device {
     dxp_plugin_ctx *ctx;
     int64_t gain;
     atomic_int cancel;
+#ifdef MINI_EVIL_MANY_ILLUMS
+    dxp_illumination illums[MINI_MANY_ILLUMS];
+    char names[MINI_MANY_ILLUMS][8];
+#endif
 };
 
+#ifdef MINI_RESERVED
+#define MINI_JUNK ((void *)(uintptr_t)0x5a5a)
+#else
+#define MINI_JUNK NULL
+#endif
+
+#ifndef MINI_EVIL_MANY_ILLUMS
 static const dxp_illumination mini_illuminations[] = {
-    {"white", 0, 0, DX_GEOMETRY_REFLECTED, "white LEDs"},
-    {"ir870", 860, 880, DX_GEOMETRY_REFLECTED, "870 nm LEDs"},
+#if defined(MINI_EVIL_DUP_ILLUM)
+    {"white", 0, 0, DX_GEOMETRY_REFLECTED, "white LEDs", {NULL}},
+    {"white", 0, 0, DX_GEOMETRY_REFLECTED, "the same white LEDs again", {NULL}},
+#elif defined(MINI_EVIL_BAD_ILLUM_NAME)
+    {"White Light/..", 400, 700, DX_GEOMETRY_REFLECTED, "a name breaking the rule", {NULL}},
+    {"ir870", 860, 880, DX_GEOMETRY_REFLECTED, "870 nm LEDs", {NULL}},
+#else
+    {"white", 0, 0, DX_GEOMETRY_REFLECTED, "white LEDs", {MINI_JUNK, NULL, NULL, NULL}},
+    {"ir870", 860, 880, DX_GEOMETRY_REFLECTED, "870 nm LEDs", {NULL}},
+#endif
 };
+#endif
 
-static const dxp_pixel_format mini_formats[] = {DXP_PIXEL_RGB24, DXP_PIXEL_GRAY16};
+static const dxp_pixel_format mini_formats[] = {DXP_PIXEL_RGB24, DXP_PIXEL_GRAY16,
+#ifdef MINI_EVIL_PIXEL_FORMAT
+                                                (dxp_pixel_format)99,
+#endif
+};
 static const uint32_t mini_resolutions[] = {100};
 
 static const dxp_option mini_options[] = {
-    {"gain", DXP_OPT_INT, DXP_UNIT_NONE, 0, 10, 0, 0, NULL, "2", "analogue gain step"},
+#ifdef MINI_EVIL_NULL_OPTION
+    {NULL, DXP_OPT_INT, DXP_UNIT_NONE, 0, 10, 0, 0, NULL, "2", "an option without a name", {NULL}},
+#endif
+    {"gain", DXP_OPT_INT, DXP_UNIT_NONE, 0, 10, 0, 0, NULL, "2", "analogue gain step",
+     {NULL, NULL, MINI_JUNK, NULL}},
+#ifdef MINI_EVIL_ENUM_NULL
+    {"mode", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, NULL, "fast", "an enum without choices",
+     {NULL}},
+#endif
 };
 
 static dx_status mini_init(const dxp_host *host, dxp_plugin_ctx **ctx)
@@ -93,14 +157,21 @@ static dx_status mini_enumerate(dxp_plugin_ctx *ctx, dxp_device_info *out, uint3
 {
     if (!ctx || !count || (capacity && !out))
         return DX_ERR_INVALID_ARG;
-    *count = 1;
-    if (capacity >= 1) {
-        memset(&out[0], 0, sizeof out[0]);
-        strcpy(out[0].id, "0");
-        out[0].kinds = DXP_KIND_SCANNER;
-        strcpy(out[0].model, "Mini Test Scanner");
-        strcpy(out[0].vendor, "docex tests");
-        strcpy(out[0].serial, "MINI-0001");
+    *count = MINI_DEVICES;
+    for (uint32_t i = 0; i < capacity && i < MINI_DEVICES; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        snprintf(out[i].id, sizeof out[i].id, "%u", (unsigned)i);
+        out[i].kinds = DXP_KIND_SCANNER;
+#ifdef MINI_EVIL_MODEL
+        strcpy(out[i].model, "Mini \xff\xfe Scanner\nsecond line");
+#else
+        strcpy(out[i].model, "Mini Test Scanner");
+#endif
+        strcpy(out[i].vendor, "docex tests");
+        snprintf(out[i].serial, sizeof out[i].serial, "MINI-%04u", (unsigned)i + 1);
+#ifdef MINI_RESERVED
+        out[i].reserved[3] = 0xdead;
+#endif
     }
     return DX_OK;
 }
@@ -108,9 +179,12 @@ static dx_status mini_enumerate(dxp_plugin_ctx *ctx, dxp_device_info *out, uint3
 static dx_status mini_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **dev)
 {
     dxp_device *d;
+    char *end;
+    unsigned long n;
     if (!ctx || !id || !dev)
         return DX_ERR_INVALID_ARG;
-    if (strcmp(id, "0") != 0)
+    n = strtoul(id, &end, 10);
+    if (id[0] < '0' || id[0] > '9' || *end || n >= MINI_DEVICES || (id[0] == '0' && id[1]))
         return DX_ERR_NOT_FOUND;
     d = calloc(1, sizeof *d);
     if (!d)
@@ -118,6 +192,15 @@ static dx_status mini_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **dev
     d->ctx = ctx;
     d->gain = 2;
     atomic_init(&d->cancel, 0);
+#ifdef MINI_EVIL_MANY_ILLUMS
+    for (int i = 0; i < MINI_MANY_ILLUMS; i++) {
+        snprintf(d->names[i], sizeof d->names[i], "v%02d", i);
+        d->illums[i].name = d->names[i];
+        d->illums[i].band_lo_nm = 400u + (uint32_t)i;
+        d->illums[i].band_hi_nm = 410u + (uint32_t)i;
+        d->illums[i].geometry = DX_GEOMETRY_REFLECTED;
+    }
+#endif
     *dev = d;
     return DX_OK;
 }
@@ -132,14 +215,23 @@ static dx_status mini_describe(dxp_device *dev, dxp_device_desc *desc)
     if (!dev || !desc || desc->struct_size < offsetof(dxp_device_desc, reserved))
         return DX_ERR_INVALID_ARG;
     desc->kinds = DXP_KIND_SCANNER;
+#ifdef MINI_EVIL_MANY_ILLUMS
+    desc->illuminations = dev->illums;
+    desc->n_illuminations = MINI_MANY_ILLUMS;
+#else
     desc->illuminations = mini_illuminations;
     desc->n_illuminations = sizeof mini_illuminations / sizeof mini_illuminations[0];
+#endif
     desc->resolutions_dpi = mini_resolutions;
     desc->n_resolutions = 1;
     desc->pixel_formats = mini_formats;
     desc->n_pixel_formats = sizeof mini_formats / sizeof mini_formats[0];
     desc->options = mini_options;
+#ifdef MINI_EVIL_HUGE_OPTIONS
+    desc->n_options = 0x7fffffffu; /* the table has one entry */
+#else
     desc->n_options = sizeof mini_options / sizeof mini_options[0];
+#endif
     return DX_OK;
 }
 
@@ -248,7 +340,7 @@ static dx_status mini_cancel(dxp_device *dev)
 }
 
 static const dxp_capture_ops mini_scanner = {
-    .struct_size = sizeof(dxp_capture_ops),
+    .struct_size = MINI_OPS_SIZE,
     .get_frame_format = mini_get_frame_format,
     .capture = mini_capture,
     .cancel = mini_cancel,

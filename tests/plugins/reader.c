@@ -28,12 +28,13 @@ struct dxp_device {
 };
 
 static const dxp_illumination reader_lights[] = {
-    {"white", 0, 0, DX_GEOMETRY_REFLECTED, NULL},
-    {"uv365", 360, 370, DX_GEOMETRY_REFLECTED, "UV-A ring"},
+    {"white", 0, 0, DX_GEOMETRY_REFLECTED, NULL, {NULL}},
+    {"uv365", 360, 370, DX_GEOMETRY_REFLECTED, "UV-A ring", {NULL}},
 };
 
 static const dxp_option reader_options[] = {
-    {"card", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 1, 0, 0, NULL, "false", "a card lies in the field"},
+    {"card", DXP_OPT_BOOL, DXP_UNIT_NONE, 0, 1, 0, 0, NULL, "false", "a card lies in the field",
+     {NULL}},
 };
 
 static const uint8_t reader_atr[] = {0x3B, 0x88, 0x80, 0x01, 0x00, 0x00,

@@ -1,8 +1,14 @@
 /* docex plugin-check — the vendor's conformance kit.
  *
  * Loads one plugin file and drives every operation it claims, repeatedly and
- * on the error paths, printing one line per check ("PASS <check>" or
- * "FAIL <check>: <why>") and a final "N passed, N failed".
+ * on the error paths, printing one line per check ("PASS <check>",
+ * "FAIL <check>: <why>", or "SKIP <check>: <why>" when the plugin gave no way
+ * to exercise it) and a final "N passed, N failed, N skipped".
+ *
+ * The plugin is not trusted: whatever it hands over (descriptor, device list,
+ * describe() tables, names) is checked against the limits and rules of
+ * plugin.h before anything beyond it is read, and a breach is a FAIL with the
+ * reason, never a crash.
  *
  * Two phases, one after the other (never two live instances of the plugin):
  *   1. through libdocex: a host that loads only this file (the loader's own
@@ -38,11 +44,13 @@
 #define PC_CANCEL_AFTER_MS 100           /* when the cancel is sent */
 #define PC_CANCEL_WAIT_S 10              /* how long a cancelled capture may take */
 #define PC_BAD_ILLUM "no_such_light"
+#define PC_ENUM_GUARD 4u                 /* device-info slots after enumerate's capacity */
+#define PC_SHOW_MAX 48                   /* bytes of plugin text quoted in a message */
 
 /* ---- results ------------------------------------------------------------- */
 
 typedef struct pc_run {
-    int passed, failed;
+    int passed, failed, skipped;
     int repeat;
     const char *device;   /* --device, or NULL for all */
 } pc_run;
@@ -52,6 +60,7 @@ typedef struct pc_check {
     char name[160];
     char why[1024];
     bool failed;
+    bool skipped;   /* not exercised (ignored when it also failed) */
 } pc_check;
 
 static void ck_begin(pc_check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,6 +72,7 @@ static void ck_begin(pc_check *ck, const char *fmt, ...)
     va_end(ap);
     ck->why[0] = '\0';
     ck->failed = false;
+    ck->skipped = false;
 }
 
 static void ck_fail(pc_check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,11 +92,28 @@ static void ck_fail(pc_check *ck, const char *fmt, ...)
     ck->failed = true;
 }
 
+/* Mark the check as not exercised, with why and how to exercise it. */
+static void ck_skip(pc_check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ck_skip(pc_check *ck, const char *fmt, ...)
+{
+    va_list ap;
+    if (ck->failed)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(ck->why, sizeof ck->why, fmt, ap);
+    va_end(ap);
+    ck->skipped = true;
+}
+
+/* Returns false when the check failed (a skipped check returns true). */
 static bool ck_end(pc_run *run, pc_check *ck)
 {
     if (ck->failed) {
         printf("FAIL %s: %s\n", ck->name, ck->why);
         run->failed++;
+    } else if (ck->skipped) {
+        printf("SKIP %s: %s\n", ck->name, ck->why);
+        run->skipped++;
     } else {
         printf("PASS %s\n", ck->name);
         run->passed++;
@@ -114,7 +141,7 @@ static void pc_result(pc_run *run, bool ok, const char *name, const char *fmt, .
 
 static int pc_summary(const pc_run *run)
 {
-    printf("%d passed, %d failed\n", run->passed, run->failed);
+    printf("%d passed, %d failed, %d skipped\n", run->passed, run->failed, run->skipped);
     fflush(stdout);
     return run->failed ? DX_EXIT_FAILED : DX_EXIT_OK;
 }
@@ -133,6 +160,103 @@ static bool name_ok(const char *s, bool allow_dash)
             return false;
     }
     return true;
+}
+
+/* The name rule of plugin.h for option and illumination names:
+ * [a-z0-9_]{1,DXP_NAME_MAX-1}.  Reads at most DXP_NAME_MAX bytes.  NULL when
+ * the name is fine, else what is wrong with it. */
+static const char *rule_name_problem(const char *s)
+{
+    size_t n;
+    if (!s)
+        return "is NULL";
+    n = strnlen(s, DXP_NAME_MAX);
+    if (n == 0)
+        return "is empty";
+    if (n >= DXP_NAME_MAX)
+        return "is longer than 31 bytes (DXP_NAME_MAX 32)";
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return "does not match [a-z0-9_]{1,31}";
+    return NULL;
+}
+
+/* Plugin text for a message: quoted, at most `max` bytes of it read, anything
+ * but printable ASCII as \xNN, "(null)" for NULL. */
+static const char *show(const char *s, size_t max, char *buf, size_t size)
+{
+    size_t len = 0, n;
+    if (!s) {
+        snprintf(buf, size, "(null)");
+        return buf;
+    }
+    n = strnlen(s, max);
+    if (size < 8) {
+        buf[0] = '\0';
+        return buf;
+    }
+    buf[len++] = '"';
+    for (size_t i = 0; i < n && len + 6 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            buf[len++] = (char)c;
+        else
+            len += (size_t)snprintf(buf + len, size - len, "\\x%02x", c);
+    }
+    if (n == max && len + 5 < size)
+        len += (size_t)snprintf(buf + len, size - len, "...");
+    buf[len++] = '"';
+    buf[len] = '\0';
+    return buf;
+}
+
+/* NULL when the NUL-terminated text is printable UTF-8 (no control
+ * characters, C0, DEL or C1), else what is wrong, in `buf`. */
+static const char *text_problem(const char *text, char *buf, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; s[i];) {
+        unsigned c = s[i], cp, len;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
+                snprintf(buf, size, "control character 0x%02x at byte %zu", c, i);
+                return buf;
+            }
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            snprintf(buf, size, "byte 0x%02x at byte %zu is not UTF-8", c, i);
+            return buf;
+        }
+        for (unsigned k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                snprintf(buf, size, "truncated UTF-8 sequence at byte %zu", i);
+                return buf;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            snprintf(buf, size, "invalid UTF-8 sequence at byte %zu", i);
+            return buf;
+        }
+        if (cp >= 0x80 && cp <= 0x9f) {
+            snprintf(buf, size, "control character U+%04X at byte %zu", cp, i);
+            return buf;
+        }
+        i += len;
+    }
+    return NULL;
 }
 
 static bool nonempty(const char *s)
@@ -269,25 +393,62 @@ static const char *value_show(const dxp_value *v, char *buf, size_t size)
     return buf;
 }
 
+/* NULL when every count of a device description is within its DXP_MAX_*
+ * limit and has its table, else what is wrong (in `buf`).  Nothing but the
+ * description itself is read. */
+static const char *desc_tables_problem(const dxp_device_desc *dd, char *buf, size_t size)
+{
+    const struct {
+        const char *what;
+        uint32_t n, max;
+        bool table;
+    } t[] = {
+        {"n_illuminations", dd->n_illuminations, DXP_MAX_ILLUMINATIONS, dd->illuminations != NULL},
+        {"n_resolutions", dd->n_resolutions, DXP_MAX_RESOLUTIONS, dd->resolutions_dpi != NULL},
+        {"n_pixel_formats", dd->n_pixel_formats, DXP_MAX_PIXEL_FORMATS, dd->pixel_formats != NULL},
+        {"n_options", dd->n_options, DXP_MAX_OPTIONS, dd->options != NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (t[i].n > t[i].max) {
+            snprintf(buf, size, "%s is %u, more than the limit %u (DXP_MAX_%s)", t[i].what,
+                     t[i].n, t[i].max,
+                     i == 0 ? "ILLUMINATIONS" : i == 1 ? "RESOLUTIONS" : i == 2 ? "PIXEL_FORMATS"
+                                                                        : "OPTIONS");
+            return buf;
+        }
+        if (t[i].n && !t[i].table) {
+            snprintf(buf, size, "%s is %u but its table is NULL", t[i].what, t[i].n);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 /* ---- phase 1a: the descriptor ------------------------------------------- */
 
-/* Check one operation table of `kind`; returns false when it is unusable. */
+/* Check one operation table of `kind`: its struct_size first, and only then
+ * the members (at `member_offs`, function pointers) and the reserved slots.
+ * Returns false when it is unusable. */
 static bool check_ops_table(pc_check *ck, const char *kind, const void *table, size_t need,
-                            const void *const *members, const char *const *member_names,
+                            const size_t *member_offs, const char *const *member_names,
                             size_t n_members, size_t reserved_off, size_t reserved_size)
 {
     uint32_t size;
     bool usable = true;
     memcpy(&size, table, sizeof size);
     if (size < need) {
-        ck_fail(ck, "%s ops struct_size %u is smaller than %zu", kind, size, need);
+        ck_fail(ck, "%s ops struct_size %u is smaller than %zu required by ABI 1.0", kind, size,
+                need);
         return false;
     }
-    for (size_t i = 0; i < n_members; i++)
-        if (!members[i]) {
+    for (size_t i = 0; i < n_members; i++) {
+        void (*fn)(void);
+        memcpy(&fn, (const char *)table + member_offs[i], sizeof fn);
+        if (!fn) {
             ck_fail(ck, "%s ops: %s is NULL", kind, member_names[i]);
             usable = false;
         }
+    }
     if (!all_zero((const char *)table + reserved_off, reserved_size))
         ck_fail(ck, "%s ops: reserved slots are not zero", kind);
     return usable;
@@ -305,9 +466,9 @@ static bool check_descriptor(pc_run *run, const dxp_plugin *d)
     if (d->abi_minor > DXP_ABI_MINOR)
         ck_fail(&ck, "abi_minor %u is newer than %u.%u", d->abi_minor, DXP_ABI_MAJOR,
                 DXP_ABI_MINOR);
-    if (d->struct_size < sizeof(dxp_plugin))
-        ck_fail(&ck, "struct_size is %u, expected at least %zu", d->struct_size,
-                sizeof(dxp_plugin));
+    if (d->struct_size < DXP_PLUGIN_SIZE_1_0)
+        ck_fail(&ck, "struct_size is %u, expected at least %zu (DXP_PLUGIN_SIZE_1_0)",
+                d->struct_size, (size_t)DXP_PLUGIN_SIZE_1_0);
     if (d->flags & ~DXP_PLUGIN_FLAG_SERIAL)
         ck_fail(&ck, "flags has unknown bits 0x%x", d->flags & ~DXP_PLUGIN_FLAG_SERIAL);
     if (!ck_end(run, &ck))
@@ -347,37 +508,33 @@ static bool check_descriptor(pc_run *run, const dxp_plugin *d)
         ck_fail(&ck, "no operation table (scanner, camera, chip, light) is set");
     {
         static const char *const cap_names[] = {"get_frame_format", "capture", "cancel"};
+        static const size_t cap_offs[] = {offsetof(dxp_capture_ops, get_frame_format),
+                                          offsetof(dxp_capture_ops, capture),
+                                          offsetof(dxp_capture_ops, cancel)};
         static const char *const chip_names[] = {"wait_card", "transmit", "release_card",
                                                  "cancel"};
+        static const size_t chip_offs[] = {
+            offsetof(dxp_chip_ops, wait_card), offsetof(dxp_chip_ops, transmit),
+            offsetof(dxp_chip_ops, release_card), offsetof(dxp_chip_ops, cancel)};
         static const char *const light_names[] = {"set"};
+        static const size_t light_offs[] = {offsetof(dxp_light_ops, set)};
         const dxp_capture_ops *caps[2] = {d->scanner, d->camera};
         const char *cap_kind[2] = {"scanner", "camera"};
-        for (int k = 0; k < 2; k++) {
-            if (!caps[k])
-                continue;
-            const void *m[] = {(const void *)(uintptr_t)caps[k]->get_frame_format,
-                               (const void *)(uintptr_t)caps[k]->capture,
-                               (const void *)(uintptr_t)caps[k]->cancel};
-            if (!check_ops_table(&ck, cap_kind[k], caps[k], sizeof(dxp_capture_ops), m,
+        for (int k = 0; k < 2; k++)
+            if (caps[k] &&
+                !check_ops_table(&ck, cap_kind[k], caps[k], DXP_CAPTURE_OPS_SIZE_1_0, cap_offs,
                                  cap_names, 3, offsetof(dxp_capture_ops, reserved),
                                  sizeof caps[k]->reserved))
                 usable = false;
-        }
-        if (d->chip) {
-            const void *m[] = {(const void *)(uintptr_t)d->chip->wait_card,
-                               (const void *)(uintptr_t)d->chip->transmit,
-                               (const void *)(uintptr_t)d->chip->release_card,
-                               (const void *)(uintptr_t)d->chip->cancel};
-            if (!check_ops_table(&ck, "chip", d->chip, sizeof(dxp_chip_ops), m, chip_names, 4,
-                                 offsetof(dxp_chip_ops, reserved), sizeof d->chip->reserved))
-                usable = false;
-        }
-        if (d->light) {
-            const void *m[] = {(const void *)(uintptr_t)d->light->set};
-            if (!check_ops_table(&ck, "light", d->light, sizeof(dxp_light_ops), m, light_names, 1,
-                                 offsetof(dxp_light_ops, reserved), sizeof d->light->reserved))
-                usable = false;
-        }
+        if (d->chip && !check_ops_table(&ck, "chip", d->chip, DXP_CHIP_OPS_SIZE_1_0, chip_offs,
+                                        chip_names, 4, offsetof(dxp_chip_ops, reserved),
+                                        sizeof d->chip->reserved))
+            usable = false;
+        if (d->light && !check_ops_table(&ck, "light", d->light, DXP_LIGHT_OPS_SIZE_1_0,
+                                         light_offs, light_names, 1,
+                                         offsetof(dxp_light_ops, reserved),
+                                         sizeof d->light->reserved))
+            usable = false;
     }
     ck_end(run, &ck);
 
@@ -411,7 +568,13 @@ static void host_check_set_options(pc_run *run, dx_device *dev, const char *id)
     char text[64];
     dx_status st;
 
+    char why[200];
+
     ck_begin(&ck, "%s set-options", id);
+    if (dd && desc_tables_problem(dd, why, sizeof why)) {
+        ck_fail(&ck, "the host opened a device whose description is invalid: %s", why);
+        dd = NULL;
+    }
     for (uint32_t i = 0; dd && i < dd->n_options; i++) {
         const dxp_option *o = &dd->options[i];
         if (!o->name || !o->default_value)
@@ -464,7 +627,13 @@ static void host_check_bad_options(pc_run *run, dx_device *dev, const char *id)
     char text[80];
     dx_status st;
 
+    char why[200];
+
     ck_begin(&ck, "%s bad-option-values", id);
+    if (dd && desc_tables_problem(dd, why, sizeof why)) {
+        ck_fail(&ck, "the host opened a device whose description is invalid: %s", why);
+        dd = NULL;
+    }
     st = dx_device_set_option(dev, "no_such_option", "1", &err);
     if (st != DX_ERR_NOT_FOUND && st != DX_ERR_INVALID_ARG)
         ck_fail(&ck, "unknown option no_such_option=1 gave %s, expected not_found", ST(st));
@@ -639,7 +808,10 @@ struct dxp_host_ctx {
 
 static void svc_log(dxp_host_ctx *ctx, dxp_log_level level, const char *message)
 {
-    dx_log(ctx->plugin, (dx_log_level)level, "%s", message ? message : "(null)");
+    if (level < DXP_LOG_ERROR || level > DXP_LOG_TRACE)
+        level = DXP_LOG_ERROR; /* an unknown level is not dropped */
+    /* bounded: the plugin's text is not trusted to be terminated */
+    dx_log(ctx->plugin, (dx_log_level)level, "%.1024s", message ? message : "(null)");
 }
 
 static int svc_log_enabled(dxp_host_ctx *ctx, dxp_log_level level)
@@ -719,6 +891,7 @@ typedef struct pc_async {
     dxp_frame_meta meta;
     dx_status status;
     bool done;
+    int64_t done_us;      /* when capture() returned */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 } pc_async;
@@ -727,9 +900,11 @@ static void *async_capture(void *arg)
 {
     pc_async *a = arg;
     dx_status st = a->ops->capture(a->dev, a->illum, a->buf, a->size, &a->meta);
+    int64_t t = now_us();
     pthread_mutex_lock(&a->lock);
     a->status = st;
     a->done = true;
+    a->done_us = t;
     pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     return NULL;
@@ -750,18 +925,20 @@ typedef struct pc_dev {
 static const dxp_option *find_option(const pc_dev *pd, const char *name, dxp_option_type type)
 {
     for (uint32_t i = 0; i < pd->desc.n_options; i++)
-        if (pd->desc.options[i].name && strcmp(pd->desc.options[i].name, name) == 0 &&
+        if (pd->desc.options[i].name &&
+            strncmp(pd->desc.options[i].name, name, DXP_NAME_MAX) == 0 &&
             pd->desc.options[i].type == type)
             return &pd->desc.options[i];
     return NULL;
 }
 
-/* describe, illuminations, pixel formats. */
+/* describe, illuminations, pixel formats.  Returns false when the tables
+ * cannot be read safely (nothing more is checked on the device then). */
 static bool direct_check_describe(pc_run *run, pc_dev *pd, uint32_t enum_kinds)
 {
     const dxp_plugin *d = pd->d;
     pc_check ck;
-    char k1[64], k2[64];
+    char k1[64], k2[64], why[200], n1[PC_SHOW_MAX * 4 + 8];
     dx_status st;
 
     memset(&pd->desc, 0, sizeof pd->desc);
@@ -773,17 +950,19 @@ static bool direct_check_describe(pc_run *run, pc_dev *pd, uint32_t enum_kinds)
         ck_end(run, &ck);
         return false;
     }
-    if (pd->desc.kinds != enum_kinds)
-        ck_fail(&ck, "kinds %s differ from enumerate's %s",
-                kind_names(pd->desc.kinds, k1, sizeof k1), kind_names(enum_kinds, k2, sizeof k2));
-    if ((pd->desc.n_illuminations && !pd->desc.illuminations) ||
-        (pd->desc.n_resolutions && !pd->desc.resolutions_dpi) ||
-        (pd->desc.n_pixel_formats && !pd->desc.pixel_formats) ||
-        (pd->desc.n_options && !pd->desc.options)) {
-        ck_fail(&ck, "a table with a non-zero count is NULL");
+    if (desc_tables_problem(&pd->desc, why, sizeof why)) {
+        ck_fail(&ck, "%s", why);
         ck_end(run, &ck);
         return false;
     }
+    if (pd->desc.struct_size != sizeof pd->desc)
+        ck_fail(&ck, "describe changed struct_size from %zu to %u (it is the host's)",
+                sizeof pd->desc, pd->desc.struct_size);
+    if (pd->desc.kinds != enum_kinds)
+        ck_fail(&ck, "kinds %s differ from enumerate's %s",
+                kind_names(pd->desc.kinds, k1, sizeof k1), kind_names(enum_kinds, k2, sizeof k2));
+    if (!all_zero(pd->desc.reserved, sizeof pd->desc.reserved))
+        ck_fail(&ck, "describe wrote to the reserved slots of dxp_device_desc");
     if (pd->desc.n_options && (!d->set_option || !d->get_option))
         ck_fail(&ck, "the device has options but set_option or get_option is NULL");
     ck_end(run, &ck);
@@ -793,18 +972,26 @@ static bool direct_check_describe(pc_run *run, pc_dev *pd, uint32_t enum_kinds)
         ck_fail(&ck, "a scanner or light device offers no illumination");
     for (uint32_t i = 0; i < pd->desc.n_illuminations; i++) {
         const dxp_illumination *il = &pd->desc.illuminations[i];
+        const char *bad = rule_name_problem(il->name);
         const dx_illumination *std;
-        if (!il->name || !*il->name) {
-            ck_fail(&ck, "illumination %u has no name", i);
+        if (!all_zero(il->reserved, sizeof il->reserved))
+            ck_fail(&ck, "illumination %u %s: reserved fields are not zero", i,
+                    show(il->name, PC_SHOW_MAX, n1, sizeof n1));
+        if (bad) {
+            if (il->name)
+                ck_fail(&ck, "illumination %u: name %s %s", i,
+                        show(il->name, PC_SHOW_MAX, n1, sizeof n1), bad);
+            else
+                ck_fail(&ck, "illumination %u: name is NULL", i);
             continue;
         }
-        if (strlen(il->name) >= DX_ILLUM_NAME_MAX || !name_ok(il->name, false))
-            ck_fail(&ck, "illumination \"%s\": name must match [a-z0-9_]+ and be shorter than %d",
-                    il->name, DX_ILLUM_NAME_MAX);
         for (uint32_t j = 0; j < i; j++)
-            if (pd->desc.illuminations[j].name &&
-                strcmp(pd->desc.illuminations[j].name, il->name) == 0)
-                ck_fail(&ck, "illumination \"%s\" is listed twice", il->name);
+            if (!rule_name_problem(pd->desc.illuminations[j].name) &&
+                strcmp(pd->desc.illuminations[j].name, il->name) == 0) {
+                ck_fail(&ck, "illumination \"%s\" is listed twice (duplicate name, %u and %u)",
+                        il->name, j, i);
+                break;
+            }
         std = dx_illumination_find(il->name);
         if (std) {
             bool zero = il->band_lo_nm == 0 && il->band_hi_nm == 0 &&
@@ -829,19 +1016,24 @@ static bool direct_check_describe(pc_run *run, pc_dev *pd, uint32_t enum_kinds)
     }
     ck_end(run, &ck);
 
-    if (pd->cap) {
-        ck_begin(&ck, "%s pixel-formats", pd->id);
-        if (pd->desc.n_pixel_formats == 0)
-            ck_fail(&ck, "no pixel format declared");
-        for (uint32_t i = 0; i < pd->desc.n_pixel_formats; i++)
-            if (dxp_pixel_size(pd->desc.pixel_formats[i]) == 0)
-                ck_fail(&ck, "pixel format %d is not a dxp_pixel_format",
-                        (int)pd->desc.pixel_formats[i]);
-        for (uint32_t i = 0; i < pd->desc.n_resolutions; i++)
-            if (pd->desc.resolutions_dpi[i] == 0)
-                ck_fail(&ck, "resolution %u is 0 dpi", i);
-        ck_end(run, &ck);
+    ck_begin(&ck, "%s pixel-formats", pd->id);
+    if (pd->cap && pd->desc.n_pixel_formats == 0)
+        ck_fail(&ck, "no pixel format declared");
+    for (uint32_t i = 0; i < pd->desc.n_pixel_formats; i++) {
+        if (dxp_pixel_size(pd->desc.pixel_formats[i]) == 0)
+            ck_fail(&ck, "pixel format %d (entry %u) is not a dxp_pixel_format",
+                    (int)pd->desc.pixel_formats[i], i);
+        for (uint32_t j = 0; j < i; j++)
+            if (pd->desc.pixel_formats[j] == pd->desc.pixel_formats[i]) {
+                ck_fail(&ck, "pixel format %d is listed twice", (int)pd->desc.pixel_formats[i]);
+                break;
+            }
     }
+    for (uint32_t i = 0; i < pd->desc.n_resolutions; i++)
+        if (pd->desc.resolutions_dpi[i] == 0)
+            ck_fail(&ck, "resolution %u is 0 dpi", i);
+    if (pd->cap || ck.failed) /* a device that does not capture: only a failure */
+        ck_end(run, &ck);
     return true;
 }
 
@@ -852,31 +1044,80 @@ static void direct_check_options(pc_run *run, pc_dev *pd)
     pc_check ck;
     dx_error err;
     bool table_ok;
+    char n1[PC_SHOW_MAX * 4 + 8], n2[PC_SHOW_MAX * 4 + 8];
 
     ck_begin(&ck, "%s option-table", pd->id);
     for (uint32_t i = 0; i < pd->desc.n_options; i++) {
         const dxp_option *o = &pd->desc.options[i];
-        const char *nm = str_or_null(o->name);
+        const char *bad = rule_name_problem(o->name);
+        const char *nm;
         dxp_value v;
-        if (!name_ok(o->name, false))
-            ck_fail(&ck, "option %u: name \"%s\" does not match [a-z0-9_]+", i, nm);
+        if (!all_zero(o->reserved, sizeof o->reserved))
+            ck_fail(&ck, "option %u %s: reserved fields are not zero", i,
+                    show(o->name, PC_SHOW_MAX, n1, sizeof n1));
+        if (bad) {
+            if (o->name)
+                ck_fail(&ck, "option %u: name %s %s", i, show(o->name, PC_SHOW_MAX, n1, sizeof n1),
+                        bad);
+            else
+                ck_fail(&ck, "option %u: name is NULL", i);
+            continue;
+        }
+        nm = o->name;
         for (uint32_t j = 0; j < i; j++)
-            if (o->name && pd->desc.options[j].name && strcmp(o->name, pd->desc.options[j].name) == 0)
-                ck_fail(&ck, "option \"%s\" is listed twice", nm);
+            if (!rule_name_problem(pd->desc.options[j].name) &&
+                strcmp(nm, pd->desc.options[j].name) == 0) {
+                ck_fail(&ck, "option \"%s\" is listed twice (duplicate name, %u and %u)", nm, j,
+                        i);
+                break;
+            }
         if (o->type < DXP_OPT_BOOL || o->type > DXP_OPT_ENUM) {
             ck_fail(&ck, "option \"%s\": unknown type %d", nm, (int)o->type);
             continue;
         }
+        if ((unsigned)o->unit > DXP_UNIT_COUNT)
+            ck_fail(&ck, "option \"%s\": unknown unit %d", nm, (int)o->unit);
         if (o->type == DXP_OPT_INT && o->min_i > o->max_i)
             ck_fail(&ck, "option \"%s\": min %" PRId64 " > max %" PRId64, nm, o->min_i, o->max_i);
         if (o->type == DXP_OPT_FLOAT && !(o->min_f <= o->max_f))
             ck_fail(&ck, "option \"%s\": min %g > max %g", nm, o->min_f, o->max_f);
-        if (o->type == DXP_OPT_ENUM && (!o->choices || !o->choices[0])) {
-            ck_fail(&ck, "option \"%s\": enum without choices", nm);
-            continue;
+        if (o->type == DXP_OPT_ENUM) {
+            uint32_t n = 0;
+            bool choices_ok = true;
+            if (!o->choices || !o->choices[0]) {
+                ck_fail(&ck, "option \"%s\": ENUM with no choices (choices is %s)", nm,
+                        o->choices ? "an empty list" : "NULL");
+                continue;
+            }
+            for (; n <= DXP_MAX_CHOICES && o->choices[n]; n++) {
+                size_t len = strnlen(o->choices[n], DXP_VALUE_TEXT_MAX);
+                if (len == 0 || len >= DXP_VALUE_TEXT_MAX) {
+                    ck_fail(&ck, "option \"%s\": choice %u is %s", nm, n,
+                            len ? "longer than DXP_VALUE_TEXT_MAX-1 bytes" : "empty");
+                    choices_ok = false;
+                }
+                for (uint32_t j = 0; choices_ok && j < n; j++)
+                    if (strcmp(o->choices[j], o->choices[n]) == 0) {
+                        ck_fail(&ck, "option \"%s\": choice %s is listed twice", nm,
+                                show(o->choices[n], PC_SHOW_MAX, n2, sizeof n2));
+                        break;
+                    }
+            }
+            if (n > DXP_MAX_CHOICES) {
+                ck_fail(&ck, "option \"%s\": more than %d choices (DXP_MAX_CHOICES), or the list "
+                        "is not NULL-terminated", nm, DXP_MAX_CHOICES);
+                continue;
+            }
+            if (!choices_ok)
+                continue;
         }
         if (!o->default_value) {
             ck_fail(&ck, "option \"%s\": no default", nm);
+            continue;
+        }
+        if (strnlen(o->default_value, DXP_VALUE_TEXT_MAX) >= DXP_VALUE_TEXT_MAX) {
+            ck_fail(&ck, "option \"%s\": default is longer than %d bytes", nm,
+                    DXP_VALUE_TEXT_MAX - 1);
             continue;
         }
         if (dx_option_parse(o, o->default_value, &v, &err) != DX_OK)
@@ -889,7 +1130,7 @@ static void direct_check_options(pc_run *run, pc_dev *pd)
 
     ck_begin(&ck, "%s get-option", pd->id);
     if (!table_ok) {
-        ck_fail(&ck, "skipped: the option table is invalid");
+        ck_skip(&ck, "not run: the option table is invalid (see option-table)");
         ck_end(run, &ck);
         return;
     }
@@ -1121,7 +1362,7 @@ static void direct_check_bad_args(pc_run *run, pc_dev *pd)
         pc_async a = {.ops = pd->cap, .dev = pd->dev, .illum = illum, .buf = buf, .size = frame};
         pthread_t th;
         struct timespec deadline;
-        int64_t t0;
+        int64_t t0, cancel_us = 0;
         bool finished;
 
         dxp_value delay_saved;
@@ -1143,6 +1384,7 @@ static void direct_check_bad_args(pc_run *run, pc_dev *pd)
             ck_fail(&ck, "cannot start a thread");
         } else {
             sleep_ms(PC_CANCEL_AFTER_MS);
+            cancel_us = now_us();
             st = pd->cap->cancel(pd->dev);
             if (st != DX_OK)
                 ck_fail(&ck, "cancel() during capture gave %s, expected ok", ST(st));
@@ -1168,6 +1410,20 @@ static void direct_check_bad_args(pc_run *run, pc_dev *pd)
             if (delay_restore && a.status == DX_OK && now_us() - t0 > 1000000)
                 ck_fail(&ck, "cancel() did not shorten a %d ms capture (took %" PRId64 " ms)",
                         PC_CANCEL_DELAY_MS, (now_us() - t0) / 1000);
+            /* A capture that returned ok before cancel() was even sent did not
+             * test the cancel: say so rather than pass. */
+            if (a.status == DX_OK && a.done_us <= cancel_us) {
+                if (delay)
+                    ck_skip(&ck, "the capture finished in %" PRId64 " ms, before cancel() was "
+                            "sent after %d ms, although delay_ms was set to slow it down; make "
+                            "delay_ms lengthen each capture to exercise cancel during a capture",
+                            (a.done_us - t0) / 1000, PC_CANCEL_AFTER_MS);
+                else
+                    ck_skip(&ck, "the capture finished in %" PRId64 " ms, before cancel() was "
+                            "sent after %d ms; offer an INT option \"delay_ms\" (milliseconds "
+                            "added to each capture) to exercise cancel during a capture",
+                            (a.done_us - t0) / 1000, PC_CANCEL_AFTER_MS);
+            }
         }
         pthread_cond_destroy(&a.cond);
         pthread_mutex_destroy(&a.lock);
@@ -1238,8 +1494,8 @@ static void direct_check_light(pc_run *run, pc_dev *pd)
     ck_begin(&ck, "%s light.set", pd->id);
     for (uint32_t i = 0; i < pd->desc.n_illuminations; i++) {
         const char *nm = pd->desc.illuminations[i].name;
-        if (!nm)
-            continue;
+        if (rule_name_problem(nm))
+            continue; /* failed in the illuminations check */
         st = light->set(pd->dev, nm, 100);
         if (st != DX_OK)
             ck_fail(&ck, "set(%s, 100) gave %s, expected ok", nm, ST(st));
@@ -1299,9 +1555,17 @@ static void direct_check_device(pc_run *run, const dxp_plugin *d, dxp_plugin_ctx
             names = calloc(pd.desc.n_illuminations, sizeof *names);
             if (!names)
                 goto done;
-            for (uint32_t i = 0; i < pd.desc.n_illuminations; i++)
-                if (pd.desc.illuminations[i].name)
-                    names[pd.n_illums++] = pd.desc.illuminations[i].name;
+            /* only names that follow the rule, each once (the rest has failed) */
+            for (uint32_t i = 0; i < pd.desc.n_illuminations; i++) {
+                const char *nm = pd.desc.illuminations[i].name;
+                bool dup = false;
+                if (rule_name_problem(nm))
+                    continue;
+                for (size_t j = 0; j < pd.n_illums; j++)
+                    dup = dup || strcmp(names[j], nm) == 0;
+                if (!dup)
+                    names[pd.n_illums++] = nm;
+            }
             pd.illums = names;
         } else {
             pd.illums = ambient;
@@ -1321,15 +1585,23 @@ done:
     d->close(pd.dev);
 }
 
-/* enumerate: twice the same, capacity 0, ids and kinds. */
+/* Fill the guard slots after enumerate's capacity. */
+static void enum_guard_fill(dxp_device_info *g)
+{
+    guard_fill((unsigned char *)g, PC_ENUM_GUARD * sizeof *g);
+}
+
+/* enumerate: twice the same, capacity 0, within DXP_MAX_DEVICES, never past
+ * its capacity, ids, kinds and text. */
 static dxp_device_info *direct_check_enumerate(pc_run *run, const dxp_plugin *d,
                                                dxp_plugin_ctx *ctx, uint32_t *n_out)
 {
     dxp_device_info *a = NULL, *b = NULL;
-    uint32_t count0 = 0, n1 = 0, n2 = 0;
+    uint32_t count0 = 0, n1 = 0, n2 = 0, cap;
     pc_check ck;
     dx_status st;
-    char k1[64];
+    char k1[64], why[128], t1[PC_SHOW_MAX * 4 + 8];
+    bool fatal = false; /* the list cannot be used to open devices */
 
     *n_out = 0;
     ck_begin(&ck, "enumerate");
@@ -1338,21 +1610,33 @@ static dxp_device_info *direct_check_enumerate(pc_run *run, const dxp_plugin *d,
         ck_fail(&ck, "enumerate(capacity 0) gave %s, expected ok", ST(st));
         goto fail;
     }
-    if (count0 > 4096) {
-        ck_fail(&ck, "enumerate(capacity 0) claims %u devices", count0);
+    if (count0 > DXP_MAX_DEVICES) {
+        ck_fail(&ck, "enumerate(capacity 0) claims %u devices, more than the limit %d "
+                "(DXP_MAX_DEVICES)", count0, DXP_MAX_DEVICES);
         goto fail;
     }
-    a = calloc(count0 + 1, sizeof *a);
-    b = calloc(count0 + 1, sizeof *b);
+    cap = count0 + 1;
+    a = calloc(cap + PC_ENUM_GUARD, sizeof *a);
+    b = calloc(cap + PC_ENUM_GUARD, sizeof *b);
     if (!a || !b)
         goto fail;
-    st = d->enumerate(ctx, a, count0 + 1, &n1);
-    if (st != DX_OK || n1 != count0) {
-        ck_fail(&ck, "enumerate(capacity %u) gave %s and %u devices, expected ok and %u",
-                count0 + 1, ST(st), n1, count0);
+    enum_guard_fill(a + cap);
+    st = d->enumerate(ctx, a, cap, &n1);
+    if (guard_changed((const unsigned char *)(a + cap), PC_ENUM_GUARD * sizeof *a) >= 0) {
+        ck_fail(&ck, "enumerate(capacity %u) wrote past the %u entries it was given", cap, cap);
         goto fail;
     }
-    st = d->enumerate(ctx, b, count0 + 1, &n2);
+    if (st != DX_OK || n1 != count0) {
+        ck_fail(&ck, "enumerate(capacity %u) gave %s and %u devices, expected ok and %u", cap,
+                ST(st), n1, count0);
+        goto fail;
+    }
+    enum_guard_fill(b + cap);
+    st = d->enumerate(ctx, b, cap, &n2);
+    if (guard_changed((const unsigned char *)(b + cap), PC_ENUM_GUARD * sizeof *b) >= 0) {
+        ck_fail(&ck, "enumerate(capacity %u) wrote past the %u entries it was given", cap, cap);
+        goto fail;
+    }
     if (st != DX_OK || n2 != n1 || memcmp(a, b, n1 * sizeof *a) != 0) {
         ck_fail(&ck, "a second enumerate gave %s and %u devices, expected ok and the same %u",
                 ST(st), n2, n1);
@@ -1360,28 +1644,48 @@ static dxp_device_info *direct_check_enumerate(pc_run *run, const dxp_plugin *d,
     }
     for (uint32_t i = 0; i < n1; i++) {
         uint32_t k = a[i].kinds;
+        const struct {
+            const char *field;
+            const char *text;
+        } texts[] = {{"id", a[i].id}, {"model", a[i].model}, {"vendor", a[i].vendor},
+                     {"serial", a[i].serial}};
         if (!memchr(a[i].id, '\0', sizeof a[i].id) || !memchr(a[i].model, '\0', sizeof a[i].model) ||
             !memchr(a[i].vendor, '\0', sizeof a[i].vendor) ||
             !memchr(a[i].serial, '\0', sizeof a[i].serial)) {
             ck_fail(&ck, "device %u: a text field is not NUL-terminated", i);
+            fatal = true;
             continue;
         }
-        if (!a[i].id[0])
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+            if (text_problem(texts[t].text, why, sizeof why))
+                ck_fail(&ck, "device %u: %s %s is not printable UTF-8: %s", i, texts[t].field,
+                        show(texts[t].text, PC_SHOW_MAX, t1, sizeof t1), why);
+        if (!all_zero(a[i].reserved, sizeof a[i].reserved))
+            ck_fail(&ck, "device %u: reserved fields of dxp_device_info are not zero", i);
+        if (!a[i].id[0]) {
             ck_fail(&ck, "device %u: empty id", i);
+            fatal = true;
+        }
         for (uint32_t j = 0; j < i; j++)
-            if (strcmp(a[i].id, a[j].id) == 0)
-                ck_fail(&ck, "device id \"%s\" is listed twice", a[i].id);
+            if (strcmp(a[i].id, a[j].id) == 0) {
+                ck_fail(&ck, "device id %s is listed twice",
+                        show(a[i].id, PC_SHOW_MAX, t1, sizeof t1));
+                fatal = true;
+            }
         if (!k)
-            ck_fail(&ck, "device \"%s\": kinds is 0", a[i].id);
+            ck_fail(&ck, "device %u: kinds is 0", i);
         if (k & ~0xfu)
-            ck_fail(&ck, "device \"%s\": unknown kind bits 0x%x", a[i].id, k & ~0xfu);
+            ck_fail(&ck, "device %u: unknown kind bits 0x%x", i, k & ~0xfu);
         if (((k & DXP_KIND_SCANNER) && !d->scanner) || ((k & DXP_KIND_CAMERA) && !d->camera) ||
             ((k & DXP_KIND_CHIP_READER) && !d->chip) || ((k & DXP_KIND_LIGHT) && !d->light))
-            ck_fail(&ck, "device \"%s\" claims %s but the descriptor lacks its op table", a[i].id,
+            ck_fail(&ck, "device %u claims %s but the descriptor lacks its op table", i,
                     kind_names(k, k1, sizeof k1));
+        if (!k || (k & ~0xfu))
+            fatal = true;
     }
-    if (ck.failed)
+    if (fatal)
         goto fail;
+    /* bad text or reserved fields fail the check, but the devices are usable */
     ck_end(run, &ck);
     free(b);
     *n_out = n1;
@@ -1391,6 +1695,27 @@ fail:
     free(a);
     free(b);
     return NULL;
+}
+
+/* The second entry() call may return something else than the first, which
+ * check_descriptor() passed: check again, quietly, what phase 2 relies on. */
+static bool descriptor_still_usable(const dxp_plugin *d)
+{
+    const dxp_capture_ops *caps[2] = {d->scanner, d->camera};
+    if (!d->name || strnlen(d->name, 64) >= 64 || !name_ok(d->name, true))
+        return false;
+    if (!d->init || !d->fini || !d->enumerate || !d->open || !d->close || !d->describe)
+        return false;
+    for (int k = 0; k < 2; k++)
+        if (caps[k] && (caps[k]->struct_size < DXP_CAPTURE_OPS_SIZE_1_0 ||
+                        !caps[k]->get_frame_format || !caps[k]->capture || !caps[k]->cancel))
+            return false;
+    if (d->chip && (d->chip->struct_size < DXP_CHIP_OPS_SIZE_1_0 || !d->chip->wait_card ||
+                    !d->chip->transmit || !d->chip->release_card || !d->chip->cancel))
+        return false;
+    if (d->light && (d->light->struct_size < DXP_LIGHT_OPS_SIZE_1_0 || !d->light->set))
+        return false;
+    return true;
 }
 
 static void direct_phase(pc_run *run, const char *path, const char *settings,
@@ -1424,7 +1749,8 @@ static void direct_phase(pc_run *run, const char *path, const char *settings,
         memcpy(&entry, &sym, sizeof entry); /* POSIX: object to function pointer */
     }
     d = entry ? entry() : NULL;
-    if (!d || d->abi_major != DXP_ABI_MAJOR || d->struct_size < sizeof(dxp_plugin)) {
+    if (!d || d->abi_major != DXP_ABI_MAJOR || d->struct_size < DXP_PLUGIN_SIZE_1_0 ||
+        !descriptor_still_usable(d)) {
         pc_result(run, false, "direct.load", "the descriptor changed since the host loaded it");
         goto close_dl;
     }
@@ -1462,14 +1788,16 @@ static void usage(FILE *f)
           "\n"
           "Conformance check of one docex plugin: loads only PLUGIN.so and drives every\n"
           "operation it claims, repeatedly and on its error paths.  Prints one line per\n"
-          "check (PASS <check> / FAIL <check>: <why>) and \"N passed, N failed\".\n"
+          "check (PASS <check> / FAIL <check>: <why> / SKIP <check>: <why>, for a check\n"
+          "the plugin gives no way to exercise) and \"N passed, N failed, N skipped\".\n"
           "\n"
           "  --repeat N        open/close and capture N times (default 20)\n"
           "  --set KEY=VALUE   a host setting for the plugin (\"sim.scene=/dir\"), repeatable\n"
           "  --device ID       check only this device (\"0\" or \"sim:0\")\n"
           "  --help            this text\n"
           "\n"
-          "Exit status: 0 all checks passed, 1 a check failed, 2 usage error.\n",
+          "Exit status: 0 no check failed (a SKIP is no failure), 1 a check failed, 2 usage\n"
+          "error.\n",
           f);
 }
 

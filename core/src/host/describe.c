@@ -41,6 +41,19 @@ bool dx_name_ok(const char *s)
     return true;
 }
 
+/* Plugin text for a message: bounded, sanitised, "(null)" for NULL. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+    size_t n;
+    if (!s)
+        return "(null)";
+    n = strnlen(s, size - 1);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    dx_text_sanitize(buf);
+    return buf;
+}
+
 /* A bounded, sanitised copy of plugin text (NULL gives ""). */
 static char *text_copy(const char *s)
 {
@@ -88,9 +101,11 @@ static dx_status copy_option(const dxp_option *in, dxp_option *o, const char *de
     dxp_value v;
     dx_error perr;
     memset(o, 0, sizeof *o);
-    if (!dx_name_ok(in->name))
-        return bad(err, dev, plugin, "an option name is missing or not [a-z0-9_]{1,%d}",
-                   DXP_NAME_MAX - 1);
+    if (!dx_name_ok(in->name)) {
+        char buf[48];
+        return bad(err, dev, plugin, "option name \"%s\" is not [a-z0-9_]{1,%d}",
+                   shown(in->name, buf, sizeof buf), DXP_NAME_MAX - 1);
+    }
     if (in->type < DXP_OPT_BOOL || in->type > DXP_OPT_ENUM)
         return bad(err, dev, plugin, "option %s has unknown type %d", in->name, (int)in->type);
     if ((unsigned)in->unit > DXP_UNIT_COUNT)
@@ -169,8 +184,9 @@ dx_status dx_desc_copy_from(const dxp_device_desc *in, const char *dev, const ch
         const dxp_illumination *il = &in->illuminations[i];
         dxp_illumination *o = &c->illuminations[i];
         if (!dx_name_ok(il->name)) {
-            st = bad(err, dev, plugin, "illumination %u: name missing or not [a-z0-9_]{1,%d}", i,
-                     DXP_NAME_MAX - 1);
+            char buf[48];
+            st = bad(err, dev, plugin, "illumination %u: name \"%s\" is not [a-z0-9_]{1,%d}", i,
+                     shown(il->name, buf, sizeof buf), DXP_NAME_MAX - 1);
             goto fail;
         }
         for (uint32_t k = 0; k < i; k++)

@@ -92,8 +92,12 @@ static dx_status enumerate_plugin(dx_plugin *p, dxp_device_info **out, uint32_t 
         cap = n > DXP_MAX_DEVICES ? DXP_MAX_DEVICES : n;
     }
     if (n > cap) {
-        dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "plugin %s reports %u devices; using the first %u",
-               p->info.name, n, cap);
+        ctx_lock(p);
+        if (!p->warned_many)
+            dx_log(DX_CAT_DEVICE, DX_LOG_WARNING, "plugin %s reports %u devices; using the "
+                   "first %u", p->info.name, n, cap);
+        p->warned_many = true;
+        ctx_unlock(p);
         n = cap;
     }
     for (uint32_t i = 0; i < n; i++) { /* the plugin's text: terminated, printable UTF-8 */

@@ -29,6 +29,7 @@ typedef struct dx_plugin {
     pthread_mutex_t ctx_lock;   /* serialises init/enumerate/open/fini */
     pthread_mutex_t serial;     /* held around every call for DXP_PLUGIN_FLAG_SERIAL */
     bool serialised;
+    bool warned_many;           /* said once that enumerate() was cut */
 } dx_plugin;
 
 /* Heap-allocated per plugin so that the dxp_host a plugin keeps from init()

@@ -27,6 +27,7 @@ declare -A reason=(
   [major.so]="ABI major $((major + 1)) differs from the host's $major"
   [minor.so]="ABI minor $((minor + 1)) is newer than the host's $major\\.$minor"
   [small.so]="descriptor struct_size [0-9]+ is smaller than [0-9]+ required by ABI $major\\.$minor"
+  [smallops.so]="invalid descriptor: scanner table too small or incomplete"
   [initfail.so]="init failed: hardware fault"
   [noname.so]="invalid descriptor: .+"
   [badname.so]="invalid descriptor: .+"

@@ -1,7 +1,8 @@
 /* loader_unit — dx_host_new against tests/plugins/{bad,good}: each bad file is
  * refused once with the right reason, good plugins load, a refusal does not
  * stop the others, only_files loads exactly the files named, and
- * dx_host_free() unloads cleanly (run under ASan too). */
+ * dx_host_free() unloads cleanly (run under ASan too).  And evil/: devices with
+ * hostile descriptions are refused at open with the reason (or sanitised/cut). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,17 +14,22 @@
 #include "docex/docex.h"
 #include "dxtest.h"
 
-static char bad_dir[1024], good_dir[1024];
+static char bad_dir[1024], good_dir[1024], evil_dir[1024];
 
-/* Warnings the loader logged, one per line. */
+/* Warnings the loader logged, one per line; and how many warnings of any
+ * category mentioned the word in `watch_word`. */
 static char log_lines[64][1024];
 static int n_log_lines;
+static const char *watch_word;
+static int n_watched;
 
 static void on_log(dx_log_level level, const char *category, const char *message, void *user)
 {
     (void)user;
     if (level == DX_LOG_WARNING && strcmp(category, "loader") == 0 && n_log_lines < 64)
         snprintf(log_lines[n_log_lines++], sizeof log_lines[0], "%s", message);
+    if (level == DX_LOG_WARNING && watch_word && strstr(message, watch_word))
+        n_watched++;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -124,8 +130,11 @@ static void test_search_path(void)
              DXP_ABI_MAJOR, DXP_ABI_MINOR);
     check_reason(host, "/bad/minor.so", want, false);
     snprintf(want, sizeof want, "descriptor struct_size %zu is smaller than %zu required by ABI %u.%u",
-             offsetof(dxp_plugin, scanner), sizeof(dxp_plugin), DXP_ABI_MAJOR, DXP_ABI_MINOR);
+             offsetof(dxp_plugin, scanner), (size_t)DXP_PLUGIN_SIZE_1_0, DXP_ABI_MAJOR,
+             DXP_ABI_MINOR);
     check_reason(host, "/bad/small.so", want, false);
+    check_reason(host, "/bad/smallops.so", "invalid descriptor: scanner table too small or "
+                 "incomplete", false);
     check_reason(host, "/bad/initfail.so", "init failed: hardware fault", false);
     check_reason(host, "/bad/noname.so", "invalid descriptor: ", true);
     check_reason(host, "/bad/badname.so", "invalid descriptor: ", true);
@@ -142,7 +151,7 @@ static void test_search_path(void)
             refused_here++;
         CHECK_MSG(!strstr(r->path, "/good/"), "good plugin refused: %s: %s", r->path, r->reason);
     }
-    CHECK_MSG(refused_here == 10, "%zu refusals from tests/plugins, expected 10", refused_here);
+    CHECK_MSG(refused_here == 11, "%zu refusals from tests/plugins, expected 11", refused_here);
 
     mini = plugin_named(host, "mini", &idx);
     CHECK_MSG(mini != NULL, "mini did not load");
@@ -267,12 +276,12 @@ static void test_only_files(void)
     /* every bad file at once: all refused, nothing loaded, nothing crashes */
     snprintf(files, sizeof files,
              "%1$s/notso.so:%1$s/noentry.so:%1$s/nullentry.so:%1$s/major.so:%1$s/minor.so:"
-             "%1$s/small.so:%1$s/initfail.so:%1$s/noname.so:%1$s/badname.so",
+             "%1$s/small.so:%1$s/smallops.so:%1$s/initfail.so:%1$s/noname.so:%1$s/badname.so",
              bad_dir);
     host = make_host(NULL, files);
     REQUIRE(host);
     CHECK_MSG(dx_host_plugin_count(host) == 0, "%zu plugins", dx_host_plugin_count(host));
-    CHECK_MSG(dx_host_refusal_count(host) == 9, "%zu refusals", dx_host_refusal_count(host));
+    CHECK_MSG(dx_host_refusal_count(host) == 10, "%zu refusals", dx_host_refusal_count(host));
     dx_host_free(host);
 
     /* a file that does not exist: no plugin, no crash */
@@ -285,6 +294,111 @@ static void test_only_files(void)
             CHECK(dx_host_plugin_count(host) == 0);
             dx_host_free(host);
         }
+    }
+}
+
+/* Hostile device descriptions (tests/plugins/evil/): each plugin loads, the
+ * device is listed, and dx_device_open refuses it with DX_ERR_PROTOCOL and a
+ * message naming the problem, without reading out of bounds (ASan). */
+static void test_evil_devices(void)
+{
+    static const struct {
+        const char *plugin;
+        const char *words[3]; /* each must appear in the message */
+    } cases[] = {
+        {"hugeopts", {"options", "2147483647", NULL}},
+        {"nullopt", {"option", "name", NULL}},
+        {"dupillum", {"duplicate", "white", NULL}},
+        {"badillum", {"illumination", "name", NULL}},
+        {"badformat", {"pixel format", "99", NULL}},
+        {"nullchoices", {"mode", "choices", NULL}},
+        {"manyillums", {"illuminations", "65", NULL}},
+    };
+    char file[4200], id[64], want[256];
+
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        dx_host *host;
+        dx_device_entry *list = NULL;
+        size_t n = 0;
+        dx_device *dev = NULL;
+        dx_error err = {0};
+        dx_status st;
+
+        snprintf(file, sizeof file, "%s/%s.so", evil_dir, cases[c].plugin);
+        host = make_host(NULL, file);
+        REQUIRE(host);
+        CHECK_MSG(dx_host_plugin_count(host) == 1, "%s did not load", cases[c].plugin);
+        CHECK(dx_host_list_devices(host, &list, &n, &err) == DX_OK);
+        CHECK_MSG(n == 1, "%s: %zu devices listed, expected 1", cases[c].plugin, n);
+        free(list);
+        snprintf(id, sizeof id, "%s:0", cases[c].plugin);
+        st = dx_device_open(host, id, &dev, &err);
+        CHECK_MSG(st == DX_ERR_PROTOCOL && !dev, "%s: open gave %s, expected protocol", id,
+                  dx_status_name(st));
+        snprintf(want, sizeof want, "device %s: plugin %s described an invalid device: ", id,
+                 cases[c].plugin);
+        CHECK_MSG(starts_with(err.message, want), "%s: message \"%s\", expected \"%s...\"", id,
+                  err.message, want);
+        for (int w = 0; w < 3 && cases[c].words[w]; w++)
+            CHECK_MSG(strstr(err.message, cases[c].words[w]) != NULL,
+                      "%s: message \"%s\" does not name \"%s\"", id, err.message,
+                      cases[c].words[w]);
+        dx_device_free(dev);
+        dx_host_free(host);
+    }
+
+    /* invalid UTF-8 and a newline in the model: sanitised to '?', opens */
+    {
+        dx_host *host;
+        dx_device_entry *list = NULL;
+        size_t n = 0;
+        dx_device *dev = NULL;
+        dx_error err = {0};
+        snprintf(file, sizeof file, "%s/badmodel.so", evil_dir);
+        host = make_host(NULL, file);
+        REQUIRE(host);
+        CHECK(dx_host_list_devices(host, &list, &n, &err) == DX_OK);
+        CHECK_MSG(n == 1, "badmodel: %zu devices", n);
+        if (n == 1) {
+            const unsigned char *m = (const unsigned char *)list[0].info.model;
+            bool clean = true;
+            for (; *m; m++)
+                clean = clean && *m >= 0x20 && *m < 0x7f;
+            CHECK_MSG(clean && strchr(list[0].info.model, '?') &&
+                          starts_with(list[0].info.model, "Mini "),
+                      "badmodel: model \"%s\" not sanitised", list[0].info.model);
+        }
+        free(list);
+        CHECK_MSG(dx_device_open(host, "badmodel:0", &dev, &err) == DX_OK, "badmodel:0: %s",
+                  err.message);
+        dx_device_free(dev);
+        dx_host_free(host);
+    }
+
+    /* enumerate() claiming 100000 devices: cut to DXP_MAX_DEVICES, warned */
+    {
+        dx_host *host;
+        dx_device_entry *list = NULL;
+        size_t n = 0;
+        dx_device *dev = NULL;
+        dx_error err = {0};
+        snprintf(file, sizeof file, "%s/manydevs.so", evil_dir);
+        host = make_host(NULL, file);
+        REQUIRE(host);
+        watch_word = "manydevs";
+        n_watched = 0;
+        CHECK(dx_host_list_devices(host, &list, &n, &err) == DX_OK);
+        CHECK_MSG(n == DXP_MAX_DEVICES, "manydevs: %zu devices listed, expected %d", n,
+                  DXP_MAX_DEVICES);
+        CHECK_MSG(n_watched >= 1, "manydevs: no warning about the cut list");
+        watch_word = NULL;
+        free(list);
+        CHECK_MSG(dx_device_open(host, "manydevs:255", &dev, &err) == DX_OK, "manydevs:255: %s",
+                  err.message);
+        dx_device_free(dev);
+        dev = NULL;
+        CHECK(dx_device_open(host, "manydevs:256", &dev, &err) == DX_ERR_NOT_FOUND && !dev);
+        dx_host_free(host);
     }
 }
 
@@ -314,10 +428,12 @@ int main(void)
     }
     snprintf(bad_dir, sizeof bad_dir, "%s/bad", dir);
     snprintf(good_dir, sizeof good_dir, "%s/good", dir);
+    snprintf(evil_dir, sizeof evil_dir, "%s/evil", dir);
     unsetenv("DOCEX_PLUGIN_PATH");
     dx_log_set_handler(on_log, NULL);
 
     test_search_path();
+    test_evil_devices();
     test_mini_device();
     test_only_files();
     test_reload();
