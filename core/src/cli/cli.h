@@ -31,5 +31,6 @@ int dx_cmd_plugins(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_devices(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_plugin_check(const dx_cli_globals *g, int argc, char **argv);
+int dx_cmd_mrz(const dx_cli_globals *g, int argc, char **argv);
 
 #endif
