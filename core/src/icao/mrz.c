@@ -246,12 +246,21 @@ static void check_document_code(dx_mrz *m, const char *line)
         ok = c0 == 'V' && (isupper((unsigned char)c1) || c1 == '<');
         expected = "V + letter or <";
         break;
-    default:
-        /* TD1/TD2: A, C or I; the second character at the State's discretion
-         * but not V (and AC is a crew member certificate). */
+    case DX_MRZ_TD1:
+        /* Part 5 note k: A, C or I; the second character at the State's
+         * discretion but not V, and not I after A (AC is the crew member
+         * certificate). */
         ok = (c0 == 'A' || c0 == 'C' || c0 == 'I') &&
-             ((isupper((unsigned char)c1) && c1 != 'V') || c1 == '<');
-        expected = "A, C or I + letter (not V) or <";
+             ((isupper((unsigned char)c1) && c1 != 'V' && !(c0 == 'A' && c1 == 'I')) ||
+              c1 == '<');
+        expected = "A, C or I + letter (not V, not AI) or <";
+        break;
+    default:
+        /* Part 6 note k: as TD1, and no C after A (crew certificates are TD1) */
+        ok = (c0 == 'A' || c0 == 'C' || c0 == 'I') &&
+             ((isupper((unsigned char)c1) && c1 != 'V' && !(c0 == 'A' && c1 == 'C')) ||
+              c1 == '<');
+        expected = "A, C or I + letter (not V, not AC) or <";
         break;
     }
     add_check(m, "document_code", ok, expected, found);
@@ -306,6 +315,20 @@ static void parse_name(dx_mrz *m, const char *line, int pos, int len)
         /* secondary identifier: skip the separator's second '<' */
         field(m->given_names, sizeof m->given_names, line, pos + sep + 2, len - sep - 2, ' ');
     }
+    /* "<<<" followed by more of the name: an empty component */
+    if (sep >= 0 && sep + 2 < len && s[sep + 2] == '<') {
+        int k = sep + 2;
+        while (k < len && s[k] == '<')
+            k++;
+        if (k < len)
+            letters = false;
+    }
+    {
+        /* no leading spaces in what is reported */
+        char *g = m->given_names;
+        size_t lead = strspn(g, " ");
+        memmove(g, g + lead, strlen(g + lead) + 1);
+    }
     snprintf(buf, sizeof buf, "%.*s", len > 47 ? 47 : len, s);
     add_check(m, "name", letters && s[0] != '<', "PRIMARY<<SECONDARY, letters and <", buf);
     m->name_truncated = s[len - 1] != '<';
@@ -316,8 +339,8 @@ static void parse_name(dx_mrz *m, const char *line, int pos, int len)
 /* Document number of 9 characters at line[pos-1] with its check digit after
  * it; a longer number (TD1, TD2) has '<' as check digit and continues in the
  * optional data at opt_pos, ending with its check digit (9303 Part 5 §4.2.2
- * note j, Part 6 §4.2.4 note j).  Returns the characters of the optional
- * data used by the number. */
+ * note j, Part 6 §4.2.4 note j).  Returns how many characters of the
+ * optional data the number used (its continuation, check digit and filler). */
 static int parse_document_number(dx_mrz *m, const char *line, int pos, bool may_be_long,
                                  const char *optline, int opt_pos, int opt_len)
 {
@@ -329,7 +352,8 @@ static int parse_document_number(dx_mrz *m, const char *line, int pos, bool may_
         int k = 0;
         while (k < opt_len && optline[opt_pos - 1 + k] != '<')
             k++;
-        if (k >= 2) {
+        /* the check digit is followed by a filler (Part 5 §4.2.4) */
+        if (k >= 2 && k < opt_len) {
             char exp[4], got[4];
             int d;
             memcpy(full, line + pos - 1, 9);
@@ -340,7 +364,7 @@ static int parse_document_number(dx_mrz *m, const char *line, int pos, bool may_
             snprintf(got, sizeof got, "%c", optline[opt_pos - 1 + k - 1]);
             add_check(m, "document_number_check", d >= 0 && got[0] == '0' + d, exp, got);
             field(m->document_number, sizeof m->document_number, full, 1, 9 + k - 1, 0);
-            return k;
+            return k + 1; /* with the filler after the check digit */
         }
     }
     field(m->document_number, sizeof m->document_number, line, pos, 9, 0);
