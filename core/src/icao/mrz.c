@@ -113,17 +113,26 @@ static void field(char *dst, size_t size, const char *line, int pos, int len, ch
     dst[end] = '\0';
 }
 
+/* Check-digit check with expected/found as text, without printf. */
+static bool add_digit_check(dx_mrz *m, const char *name, int d, char found)
+{
+    char exp[3] = {d >= 0 ? (char)('0' + d) : '?', '\0', '\0'};
+    char got[2] = {found, '\0'};
+    bool ok = d >= 0 && found == '0' + d;
+    if (d < 0) {
+        exp[0] = '-';
+        exp[1] = '1';
+    }
+    add_check(m, name, ok, exp, got);
+    return ok;
+}
+
 /* A check digit at line[pos-1] over line[from-1 .. from-1+len). */
 static bool check_digit_at(dx_mrz *m, const char *name, const char *line, int from, int len,
                            int pos)
 {
-    int d = dx_mrz_check_digit(line + from - 1, (size_t)len);
-    char exp[4], got[4];
-    bool ok = d >= 0 && line[pos - 1] == '0' + d;
-    snprintf(exp, sizeof exp, "%d", d);
-    snprintf(got, sizeof got, "%c", line[pos - 1]);
-    add_check(m, name, ok, exp, got);
-    return ok;
+    return add_digit_check(m, name, dx_mrz_check_digit(line + from - 1, (size_t)len),
+                           line[pos - 1]);
 }
 
 /* ---- dates -------------------------------------------------------------- */
@@ -329,7 +338,11 @@ static void parse_name(dx_mrz *m, const char *line, int pos, int len)
         size_t lead = strspn(g, " ");
         memmove(g, g + lead, strlen(g + lead) + 1);
     }
-    snprintf(buf, sizeof buf, "%.*s", len > 47 ? 47 : len, s);
+    {
+        int shown = len > 47 ? 47 : len;
+        memcpy(buf, s, (size_t)shown);
+        buf[shown] = '\0';
+    }
     add_check(m, "name", letters && s[0] != '<', "PRIMARY<<SECONDARY, letters and <", buf);
     m->name_truncated = s[len - 1] != '<';
     if (m->name_truncated)
@@ -354,15 +367,12 @@ static int parse_document_number(dx_mrz *m, const char *line, int pos, bool may_
             k++;
         /* the check digit is followed by a filler (Part 5 §4.2.4) */
         if (k >= 2 && k < opt_len) {
-            char exp[4], got[4];
-            int d;
             memcpy(full, line + pos - 1, 9);
             memcpy(full + 9, optline + opt_pos - 1, (size_t)(k - 1));
             full[9 + k - 1] = '\0';
-            d = dx_mrz_check_digit(full, (size_t)(9 + k - 1));
-            snprintf(exp, sizeof exp, "%d", d);
-            snprintf(got, sizeof got, "%c", optline[opt_pos - 1 + k - 1]);
-            add_check(m, "document_number_check", d >= 0 && got[0] == '0' + d, exp, got);
+            add_digit_check(m, "document_number_check",
+                            dx_mrz_check_digit(full, (size_t)(9 + k - 1)),
+                            optline[opt_pos - 1 + k - 1]);
             field(m->document_number, sizeof m->document_number, full, 1, 9 + k - 1, 0);
             return k + 1; /* with the filler after the check digit */
         }
@@ -389,16 +399,11 @@ static void check_composite(dx_mrz *m, const char *const *ranges, const int *fro
 {
     char buf[64];
     size_t k = 0;
-    char exp[4], got[4];
-    int d;
     for (int i = 0; i < n; i++) {
         memcpy(buf + k, ranges[i] + from[i] - 1, (size_t)len[i]);
         k += (size_t)len[i];
     }
-    d = dx_mrz_check_digit(buf, k);
-    snprintf(exp, sizeof exp, "%d", d);
-    snprintf(got, sizeof got, "%c", found);
-    add_check(m, "composite_check", d >= 0 && found == '0' + d, exp, got);
+    add_digit_check(m, "composite_check", dx_mrz_check_digit(buf, k), found);
 }
 
 static void specimen_markers(dx_mrz *m)
