@@ -18,7 +18,7 @@ static const command commands[] = {
     {"devices", dx_cmd_devices, "list devices: id, kinds, model, illuminations"},
     {"capture", dx_cmd_capture, "capture a set of images, one per illumination"},
     {"plugin-check", dx_cmd_plugin_check, "conformance kit: check a plugin .so"},
-    {"mrz", dx_cmd_mrz, "parse and validate a machine readable zone (ICAO 9303)"},
+    {"mrz", dx_cmd_mrz, "parse, validate, or read from an image, an MRZ (ICAO 9303)"},
 };
 
 static void usage(FILE *f)

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mrz_read_cmd.h"
 #include "docex/mrz.h"
 
 #define MRZ_STDIN_MAX (64 * 1024)
 
 static const char mrz_help[] =
     "usage: docex mrz parse [--json] [--today YYYYMMDD] [LINE...]\n"
+    "       docex mrz read IMAGE [--json]   (see docex mrz read --help)\n"
     "\n"
     "Parses and validates a machine readable zone (ICAO 9303: TD1, TD2, TD3,\n"
     "MRV-A, MRV-B): every field, every check digit, the composite, the dates,\n"
@@ -179,13 +181,14 @@ static int mrz_parse(int argc, char **argv)
 
 int dx_cmd_mrz(const dx_cli_globals *g, int argc, char **argv)
 {
-    (void)g;
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(mrz_help, argc < 2 ? stderr : stdout);
         return argc < 2 ? DX_EXIT_ERROR : DX_EXIT_OK;
     }
     if (strcmp(argv[1], "parse") == 0)
         return mrz_parse(argc - 1, argv + 1);
+    if (strcmp(argv[1], "read") == 0)
+        return dx_cmd_mrz_read(g, argc - 1, argv + 1);
     dx_cli_error("mrz", "unknown subcommand \"%s\" (see docex mrz --help)", argv[1]);
     return DX_EXIT_ERROR;
 }
