@@ -431,7 +431,6 @@ static void parse_two_line(dx_mrz *m, int32_t today)
 {
     const char *l1 = m->lines[0], *l2 = m->lines[1];
     int width = (int)strlen(l1);
-    bool visa = m->format == DX_MRZ_MRVA || m->format == DX_MRZ_MRVB;
     int used = 0;
 
     check_document_code(m, l1);
@@ -465,7 +464,6 @@ static void parse_two_line(dx_mrz *m, int32_t today)
         field(m->optional_data, sizeof m->optional_data, l2, 29, width - 28, 0);
         break;
     }
-    (void)visa;
 }
 
 /* TD1 (Part 5): 3 x 30. */
