@@ -1,6 +1,7 @@
 /* Grey conversion, downscaling and PNG loading (see image.h). */
 #include "image/image.h"
 
+#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return dx_error_set(err, DX_ERR_IO, "%s: cannot open", path);
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char sig[8];
     if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
         fclose(f);
