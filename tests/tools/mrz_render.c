@@ -3,7 +3,7 @@
  *   mrz-render --out X.png [--truth X.json] [--specimen td1|td2|td3 | --random SEED
  *              --format td1|td2|td3 | LINE...] [--dpi N] [--rotate DEG] [--blur SIGMA]
  *              [--noise SIGMA] [--jpeg Q] [--light G] [--colour] [--no-page]
- *              [--spread PX] [--char-height MM] [--seed N]
+ *              [--spread PX] [--char-height MM] [--seed N] [--bits 8|16]
  *   mrz-render --emit-templates > core/src/icao/ocr_glyphs.c
  */
 #include <getopt.h>
@@ -35,11 +35,11 @@ int main(int argc, char **argv)
         {"light", required_argument, 0, 'l'},    {"colour", no_argument, 0, 'c'},
         {"no-page", no_argument, 0, 'P'},        {"spread", required_argument, 0, 'p'},
         {"char-height", required_argument, 0, 'H'}, {"seed", required_argument, 0, 's'},
-        {"emit-templates", no_argument, 0, 'E'}, {"font", required_argument, 0, 'F'},
+        {"bits", required_argument, 0, 'B'},     {"emit-templates", no_argument, 0, 'E'}, {"font", required_argument, 0, 'F'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     mrzs_params p = {.dpi = 300, .page = true};
     const char *out = NULL, *truth = NULL, *font = NULL;
-    int specimen = 0, format = 3, emit = 0;
+    int specimen = 0, format = 3, emit = 0, bits = 8;
     long long random_seed = -1;
     char err[256];
     int c;
@@ -62,6 +62,7 @@ int main(int argc, char **argv)
         case 'H': p.char_height_mm = atof(optarg); break;
         case 's': p.seed = strtoull(optarg, NULL, 0); break;
         case 'E': emit = 1; break;
+        case 'B': bits = atoi(optarg); if (bits != 8 && bits != 16) goto usage; break;
         case 'F': font = optarg; break;
         case 'h':
         default:
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
         mrzs_done();
         return 2;
     }
-    if (mrzs_write_png(out, &img, p.dpi)) {
+    if (mrzs_write_png_bits(out, &img, p.dpi, bits)) {
         fprintf(stderr, "mrz-render: cannot write %s\n", out);
         mrzs_image_free(&img);
         mrzs_done();
@@ -140,7 +141,7 @@ usage:
             "usage: mrz-render --out X.png [--truth X.json] [--specimen td1|td2|td3 |\n"
             "         --random SEED --format td1|td2|td3 | LINE...] [--dpi N] [--rotate DEG]\n"
             "         [--blur SIGMA] [--noise SIGMA] [--jpeg Q] [--light G] [--colour]\n"
-            "         [--no-page] [--spread PX] [--char-height MM] [--seed N]\n"
+            "         [--no-page] [--spread PX] [--char-height MM] [--seed N] [--bits 8|16]\n"
             "       mrz-render --emit-templates > core/src/icao/ocr_glyphs.c\n");
     return 2;
 }

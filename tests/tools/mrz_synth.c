@@ -453,6 +453,16 @@ void mrzs_image_free(mrzs_image *img)
 
 int mrzs_write_png(const char *path, const mrzs_image *img, int dpi)
 {
+    return mrzs_write_png_bits(path, img, dpi, 8);
+}
+
+/* bits 16: the samples of a 12-bit sensor in a 16-bit PNG (v * 16 plus a
+ * fixed pattern in the low bits), so a reader must not assume 8-bit range. */
+int mrzs_write_png_bits(const char *path, const mrzs_image *img, int dpi, int bits)
+{
+    uint16_t *volatile row16 = NULL;
+    if (bits == 16 && !(row16 = malloc((size_t)img->width * img->channels * 2)))
+        return -1;
     FILE *f = fopen(path, "wb");
     if (!f)
         return -1;
@@ -461,11 +471,12 @@ int mrzs_write_png(const char *path, const mrzs_image *img, int dpi)
     if (!png || !info || setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         fclose(f);
+        free(row16);
         return -1;
     }
     png_init_io(png, f);
     png_set_compression_level(png, 3);
-    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
+    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, bits == 16 ? 16 : 8,
                  img->channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (dpi > 0) {
@@ -473,10 +484,21 @@ int mrzs_write_png(const char *path, const mrzs_image *img, int dpi)
         png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
     }
     png_write_info(png, info);
-    for (int y = 0; y < img->height; y++)
-        png_write_row(png, img->pixels + (size_t)y * img->width * img->channels);
+    if (row16)
+        png_set_swap(png); /* samples in host order, PNG wants big-endian */
+    for (int y = 0; y < img->height; y++) {
+        const uint8_t *src = img->pixels + (size_t)y * img->width * img->channels;
+        if (!row16) {
+            png_write_row(png, src);
+            continue;
+        }
+        for (int i = 0; i < img->width * img->channels; i++)
+            row16[i] = (uint16_t)(src[i] * 16 + ((i * 7 + y * 13) & 15));
+        png_write_row(png, (png_bytep)row16);
+    }
     png_write_end(png, info);
     png_destroy_write_struct(&png, &info);
+    free(row16);
     return fclose(f) == 0 ? 0 : -1;
 }
 

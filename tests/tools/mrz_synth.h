@@ -56,6 +56,8 @@ void mrzs_image_free(mrzs_image *img);
 
 /* Write a PNG with its dpi in pHYs.  Returns 0 or -1. */
 int mrzs_write_png(const char *path, const mrzs_image *img, int dpi);
+/* bits 8 or 16 (a 12-bit sensor's range in 16-bit samples). */
+int mrzs_write_png_bits(const char *path, const mrzs_image *img, int dpi, int bits);
 
 /* ICAO 9303 check digit over n characters (independent implementation). */
 int mrzs_check_digit(const char *s, size_t n);

@@ -239,6 +239,38 @@ typedef void (*dx_capture_progress)(const char *illumination, const char *file,
 DX_API dx_status dx_capture_set_write(dx_host *host, const dx_capture_options *opts,
                                       dx_capture_progress progress, void *user, dx_error *err);
 
+/* A capture set read back from disk: a directory written by
+ * dx_capture_set_write() (capture.json), or a scene directory (scene.json and
+ * one <illumination>.png per light, as docex synth and the sim plugin use). */
+typedef struct dx_capture_entry {
+    char illumination[DX_ILLUM_NAME_MAX];
+    char path[4096];            /* the image file */
+    uint32_t dpi;               /* 0 when the set does not say */
+    char sha256[65];            /* as recorded in capture.json, "" for a scene */
+} dx_capture_entry;
+
+typedef struct dx_capture_set {
+    char dir[4096];
+    bool is_scene;              /* scene.json, not capture.json */
+    size_t n;
+    dx_capture_entry *entries;  /* in the order the set lists them */
+} dx_capture_set;
+
+/* Read the set in `dir` (or the capture.json / scene.json file itself).
+ * Every capture listed in capture.json is checked against its recorded
+ * SHA-256: a file changed since it was captured is an error (DX_ERR_DATA,
+ * naming the file), as is a missing file (DX_ERR_NOT_FOUND) or a manifest
+ * that is not JSON of the expected format (DX_ERR_DATA, saying where). */
+DX_API dx_status dx_capture_set_open(const char *dir, dx_capture_set **out, dx_error *err);
+DX_API void dx_capture_set_close(dx_capture_set *set);
+/* The capture under `illumination`, or NULL. */
+DX_API const dx_capture_entry *dx_capture_set_find(const dx_capture_set *set,
+                                                   const char *illumination);
+/* The capture to read the MRZ from: the MRZ is printed in IR-absorbing ink,
+ * so ir870 (B900), then ir950, ir730, then white, then any reflected light.
+ * NULL when the set holds no capture. */
+DX_API const dx_capture_entry *dx_capture_set_mrz_source(const dx_capture_set *set);
+
 /* Register the dxsrc element with GStreamer: with `gst_plugin` NULL as a
  * static element of this process (what libdocex does itself before building a
  * pipeline), or for the GStreamer plugin that wraps libdocex.  `gst_plugin` is a

@@ -2,20 +2,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
 
 #include "cli/mrz_read_cmd.h"
 #include "docex/mrz.h"
 #include "docex/mrz_read.h"
 
 static const char read_help[] =
-    "usage: docex mrz read [--json] [--dpi N] [--today YYYYMMDD] [--no-repair] IMAGE\n"
+    "usage: docex mrz read [--json] [--dpi N] [--today YYYYMMDD] [--no-repair] IMAGE|SET\n"
     "\n"
     "Finds the machine readable zone in a PNG capture (grey or colour, 8 or 16\n"
     "bit, any rotation within +-10 degrees and upside down, 150-1200 dpi; the\n"
     "IR capture is best: the MRZ absorbs IR), reads it (OCR-B), repairs\n"
     "ambiguous characters (0/O, 1/I, 8/B, 5/S, 2/Z...) only where the field's\n"
     "character class allows it and the check digits then pass, and validates it\n"
-    "as `docex mrz parse` does.\n"
+    "as `docex mrz parse` does.  SET is a capture set (a directory with\n"
+    "capture.json, whose SHA-256 records are checked first) or a scene: the\n"
+    "capture read is ir870, else ir950, ir730, white.\n"
     "  --json            the result as JSON (share/schemas/mrz_read.schema.json):\n"
     "                    the parse output plus lines (text, per-character\n"
     "                    confidence, box), rotation_deg, repairs, source\n"
@@ -110,15 +115,50 @@ int dx_cmd_mrz_read(const dx_cli_globals *g, int argc, char **argv)
         return DX_EXIT_ERROR;
     }
     dx_error err = {0};
-    dx_status st = dx_mrz_read_file(file, &opts, r, &err);
+    dx_capture_set *set = NULL;
+    const dx_capture_entry *src = NULL;
+    struct stat sb;
+    const char *image = file;
+    if (stat(file, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        dx_status st = dx_capture_set_open(file, &set, &err);
+        if (st == DX_OK && !(src = dx_capture_set_mrz_source(set)))
+            st = dx_error_set(&err, DX_ERR_NOT_FOUND, "%s: the set holds no capture", file);
+        if (st != DX_OK) {
+            dx_cli_error("mrz read", "%s", err.message);
+            dx_capture_set_close(set);
+            free(r);
+            return DX_EXIT_ERROR;
+        }
+        image = src->path;
+        if (opts.dpi <= 0 && src->dpi > 0)
+            opts.dpi = src->dpi;
+        if (!json)
+            printf("reading %s (%s)\n", image, src->illumination);
+    }
+    dx_status st = dx_mrz_read_file(image, &opts, r, &err);
     if (st != DX_OK) {
         dx_cli_error("mrz read", "%s", err.message[0] ? err.message : dx_status_str(st));
+        dx_capture_set_close(set);
         free(r);
         return DX_EXIT_ERROR;
     }
     int rc = r->mrz.valid ? DX_EXIT_OK : DX_EXIT_FAILED;
     if (json) {
-        char *text = dx_mrz_read_to_json(r, file);
+        char *text = dx_mrz_read_to_json(r, image);
+        if (text && src) { /* say which capture of the set was read */
+            json_t *root = json_loads(text, JSON_DECODE_ANY, NULL);
+            json_t *so = root ? json_object_get(root, "source") : NULL;
+            free(text);
+            text = NULL;
+            if (so) {
+                json_object_set_new(so, "capture_set", json_string(file));
+                json_object_set_new(so, "illumination", json_string(src->illumination));
+                if (src->sha256[0])
+                    json_object_set_new(so, "sha256", json_string(src->sha256));
+                text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            }
+            json_decref(root);
+        }
         if (!text) {
             dx_cli_error("mrz read", "out of memory");
             rc = DX_EXIT_ERROR;
@@ -129,6 +169,7 @@ int dx_cmd_mrz_read(const dx_cli_globals *g, int argc, char **argv)
     } else {
         print_text(r);
     }
+    dx_capture_set_close(set);
     free(r);
     return rc;
 }

@@ -298,6 +298,11 @@ static void check_sex(dx_mrz *m, char c)
     char found[2] = {c, '\0'};
     m->sex = c;
     add_check(m, "sex", c == 'M' || c == 'F' || c == 'X' || c == '<', "M, F, X or <", found);
+    /* 9303 Part 4 §4.2.2: unspecified is '<' in the MRZ and 'X' only in the
+     * visual zone; several states print 'X' in the MRZ too, so it passes. */
+    if (c == 'X')
+        add_warning(m, "sex X: 9303 prints '<' in the MRZ for unspecified (X in the "
+                       "visual zone only); accepted");
 }
 
 /* Name field (9303 Part 3 §4.6): PRIMARY<<SECONDARY, components separated by

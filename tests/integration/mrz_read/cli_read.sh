@@ -37,6 +37,62 @@ expect_status 0 "$DOCEX" mrz read "$T/2.png"
 expect_grep "$T/out" '^I<UTOD231458907<<<<<<<<<<<<<<<'
 expect_grep "$T/out" 'format TD1, every check passes'
 
+# 16-bit PNG files (a 12-bit sensor's range), grey and colour
+for spec in "td3 --dpi 600 --rotate 2 --noise 2" "td1 --dpi 300 --rotate -4 --colour"; do
+  set -- $spec
+  fmt=$1; shift
+  i=$((i + 1))
+  "$RENDER" --specimen "$fmt" "$@" --bits 16 --seed $i --out "$T/$i.png" --truth "$T/$i.json" \
+    || bad "render 16-bit $spec"
+  [ "$(od -An -tu1 -j24 -N1 "$T/$i.png" | tr -d ' ')" = 16 ] && ok || bad "$i.png is not 16-bit"
+  expect_status 0 "$DOCEX" mrz read --json "$T/$i.png"
+  cp "$T/out" "$T/$i.out.json"
+  check "$T/$i.out.json" "$T/$i.json"
+done
+
+# a capture set: the sim scanner photographs a scene whose ir870 light shows
+# the TD3 specimen and whose white light a TD1 card; mrz read SET reads the
+# ir870 capture (the MRZ absorbs IR), after checking its recorded SHA-256
+mkdir -p "$T/scene"
+echo '{"format": "docex.scene/1", "dpi": 300}' >"$T/scene/scene.json"
+"$RENDER" --specimen td3 --dpi 300 --bits 16 --noise 2 --seed 21 --out "$T/scene/ir870.png" \
+  --truth "$T/ir.json" || bad "render ir870"
+"$RENDER" --specimen td1 --dpi 300 --colour --seed 22 --out "$T/scene/white.png" \
+  --truth "$T/white.json" || bad "render white"
+DOCEX_SET="sim.scene=$T/scene" expect_status 0 "$DOCEX" capture --device sim:0 --illum white,ir870 \
+  --out "$T/set"
+expect_status 0 "$DOCEX" mrz read --json "$T/set"
+cp "$T/out" "$T/set.json"
+check "$T/set.json" "$T/ir.json"
+expect_grep "$T/set.json" '"illumination": "ir870"'
+expect_grep "$T/set.json" '"capture_set": ".*set"'
+expect_grep "$T/set.json" "\"sha256\": \"$(sha256sum "$T/set/ir870.png" | cut -c1-64)\""
+expect_status 0 "$DOCEX" mrz read "$T/set"
+expect_grep "$T/out" '^reading .*ir870.png .ir870.$'
+# the scene directory itself is a set too (no hashes)
+expect_status 0 "$DOCEX" mrz read --json "$T/scene"
+expect_grep "$T/out" '"illumination": "ir870"'
+# without an IR capture, white is read
+DOCEX_SET="sim.scene=$T/scene" expect_status 0 "$DOCEX" capture --device sim:0 --illum white \
+  --out "$T/set-white"
+expect_status 0 "$DOCEX" mrz read --json "$T/set-white"
+cp "$T/out" "$T/set-white.json"
+check "$T/set-white.json" "$T/white.json"
+expect_grep "$T/set-white.json" '"illumination": "white"'
+# a capture changed after it was taken is refused, naming the file
+printf 'x' >>"$T/set/ir870.png"
+expect_status 2 "$DOCEX" mrz read "$T/set"
+expect_grep "$T/err" 'ir870.png: SHA-256 .* differs from .* recorded in capture.json'
+rm "$T/set/ir870.png"
+expect_status 2 "$DOCEX" mrz read "$T/set"
+expect_grep "$T/err" 'ir870.png: cannot open'
+echo '{"format": "something/else"}' >"$T/set-white/capture.json"
+expect_status 2 "$DOCEX" mrz read "$T/set-white"
+expect_grep "$T/err" 'capture.json: format: expected "docex.capture/1"'
+mkdir -p "$T/empty"
+expect_status 2 "$DOCEX" mrz read "$T/empty"
+expect_grep "$T/err" 'not a capture set'
+
 # the committed samples (fixed regression inputs)
 for truth in "$SRC"/tests/data/mrz/*.json; do
   png=${truth%.json}.png

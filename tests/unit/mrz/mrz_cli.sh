@@ -43,6 +43,13 @@ expect_grep "$T/err" 'line 2 has 43 characters'
 expect_status 2 "$DOCEX" mrz parse "$L1" 'L898902C36UTO7408122F1204159ze184226B<<<<<10'
 expect_grep "$T/err" "line 2, column 29: 'z'"
 [ "$(wc -l <"$T/err")" = 1 ] && ok || bad "error is not one line"
+# sex X passes (several states print it) with a warning that 9303 wants '<'
+expect_status 0 "$DOCEX" mrz parse 'I<UTOD231458907<<<<<<<<<<<<<<<' '7408122X1204159UTO<<<<<<<<<<<6' \
+  'ERIKSSON<<ANNA<MARIA<<<<<<<<<<'
+expect_grep "$T/out" "warning: sex X: 9303 prints '<' in the MRZ"
+expect_status 0 "$DOCEX" mrz parse 'I<UTOD231458907<<<<<<<<<<<<<<<' '7408122<1204159UTO<<<<<<<<<<<6' \
+  'ERIKSSON<<ANNA<MARIA<<<<<<<<<<'
+if grep -q 'sex X' "$T/out"; then bad "'<' warned as X"; else ok; fi
 expect_status 2 "$DOCEX" mrz parse </dev/null
 expect_status 2 "$DOCEX" mrz parse --bogus
 expect_status 0 "$DOCEX" mrz --help
