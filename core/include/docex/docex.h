@@ -124,6 +124,9 @@ DX_API dx_status dx_host_set(dx_host *host, const char *key, const char *value);
 /* A host setting or NULL; the text stays valid until the host is freed
  * (a later dx_host_set() gives new text, it does not change this one). */
 DX_API const char *dx_host_get(dx_host *host, const char *key);
+/* The data directory (DOCEX_DATA_DIR, else share/docex beside the library)
+ * without a host; made once per process, never NULL. */
+DX_API const char *dx_datadir(void);
 /* Directory of the installed data (share/docex), never NULL. */
 DX_API const char *dx_host_datadir(dx_host *host);
 

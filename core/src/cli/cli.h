@@ -32,5 +32,6 @@ int dx_cmd_devices(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_plugin_check(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_mrz(const dx_cli_globals *g, int argc, char **argv);
+int dx_cmd_synth(const dx_cli_globals *g, int argc, char **argv);
 
 #endif

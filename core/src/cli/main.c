@@ -19,6 +19,7 @@ static const command commands[] = {
     {"capture", dx_cmd_capture, "capture a set of images, one per illumination"},
     {"plugin-check", dx_cmd_plugin_check, "conformance kit: check a plugin .so"},
     {"mrz", dx_cmd_mrz, "parse, validate, or read from an image, an MRZ (ICAO 9303)"},
+    {"synth", dx_cmd_synth, "make a synthetic Utopia document (scene), genuine or with defects"},
 };
 
 static void usage(FILE *f)

@@ -61,6 +61,22 @@ static char *find_datadir(const char *libdir)
     return dx_strdup("share/docex");
 }
 
+static pthread_once_t datadir_once = PTHREAD_ONCE_INIT;
+static char *datadir_global;
+
+static void datadir_init(void)
+{
+    char *lib = find_libdir();
+    datadir_global = find_datadir(lib);
+    free(lib);
+}
+
+const char *dx_datadir(void)
+{
+    pthread_once(&datadir_once, datadir_init);
+    return datadir_global ? datadir_global : "share/docex";
+}
+
 static dx_setting *setting_find(dx_host *host, const char *key)
 {
     for (size_t i = 0; i < host->n_settings; i++)

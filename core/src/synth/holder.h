@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "docex/docex.h"
 #include "docex/mrz.h"
 
@@ -37,6 +39,10 @@ void dx_synth_holder_default(dx_synth_holder *h);
  * check every field: characters an MRZ can carry, lengths, real dates.
  * DX_ERR_IO / DX_ERR_DATA with what, where and why. */
 dx_status dx_synth_holder_load(const char *path, dx_synth_holder *h, dx_error *err);
+
+/* The same from a parsed JSON object; `where` names it in errors. */
+dx_status dx_synth_holder_apply(json_t *obj, const char *where, dx_synth_holder *h,
+                                dx_error *err);
 
 /* The holder as a JSON object (caller frees with free()). */
 char *dx_synth_holder_to_json(const dx_synth_holder *h);
