@@ -289,6 +289,8 @@ static void draw_fibres(rctx *c, const dx_spec_element *e)
     uint64_t s = c->o->seed ^ 0xF1B3E5ull;
     cairo_t *cr = c->cr;
     cairo_save(cr);
+    rect_path(cr, e->rect); /* fibres only where the paper has them */
+    cairo_clip(cr);
     cairo_set_line_width(cr, 0.09);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     for (int i = 0; i < e->count; i++) {
@@ -807,8 +809,7 @@ dx_rect_mm dx_synth_mrz_cell(const dx_spec_layout *l, size_t n_lines, unsigned l
             const dx_rect_mm *r = &l->elems[i].rect;
             double lp = mrz_line_pitch(r, n_lines);
             double y0 = r->y + (r->h - lp * (double)n_lines) / 2;
-            return (dx_rect_mm){r->x + 1.0 + column * MRZ_PITCH, y0 + line * lp + (lp - MRZ_CAP_H) / 2 - 0.4,
-                                MRZ_PITCH, MRZ_CAP_H + 0.8};
+            return (dx_rect_mm){r->x + 1.0 + column * MRZ_PITCH, y0 + line * lp, MRZ_PITCH, lp};
         }
     return (dx_rect_mm){0, 0, 0, 0};
 }
@@ -827,8 +828,9 @@ static void draw_mrz(rctx *c, const dx_spec_element *e)
             char ch[2] = {o->mrz[ln][col], 0};
             dx_rect_mm cell = dx_synth_mrz_cell(c->lay, o->n_mrz, (unsigned)ln, (unsigned)col);
             (void)e;
-            /* OCR-B glyphs are about 0.7 em tall: place the cap top */
-            text_at(cr, "OCR B", cell.x + 0.25, cell.y + 0.4 - MRZ_CAP_H * 0.3, MRZ_CAP_H, ch);
+            /* the glyph's layout box starts about 0.3 cap heights above the cap top */
+            text_at(cr, "OCR B", cell.x + 0.25, cell.y + (cell.h - MRZ_CAP_H) / 2 - MRZ_CAP_H * 0.3,
+                    MRZ_CAP_H, ch);
         }
 }
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "capture/manifest.h"
+#include "synth/chip_build.h"
 #include "synth/holder.h"
 #include "synth/render.h"
 #include "synth/specimen_layout.h"
@@ -528,6 +529,8 @@ static dx_status write_side(state *s, int side, const char *dir, double dpi,
     json_object_set_new(syn, "mrz", lines_json(s->mrz, s->n_mrz));
     json_object_set_new(syn, "chip_dg1_mrz", lines_json(s->dg1_mrz, s->n_mrz));
     json_object_set_new(syn, "genuine", json_boolean(s->n_defects == 0));
+    json_object_set_new(syn, "chip", o->no_chip ? json_null()
+                                     : json_string(side == 0 ? "chip/chip.json" : "../chip/chip.json"));
     json_object_set_new(syn, "defects", defects_json(s));
     json_object_set_new(syn, "files", files);
     files = NULL;
@@ -554,6 +557,73 @@ done:
     json_decref(files);
     if (st)
         json_decref(exp);
+    return st;
+}
+
+/* The chip as issued: DG1 from the issued MRZ (or the chip defect's), the
+ * holder's own face in DG2 (a substituted printed photo does not change it),
+ * access keys from the printed MRZ and the CAN. */
+static dx_status write_chip(state *s, dx_error *err)
+{
+    const dx_synth_options *o = s->o;
+    char dir[4300], trust[4200];
+    enum { FACE_W = 360, FACE_H = 480 };
+    dx_synth_chip_options co;
+    dx_status st;
+    uint8_t *face = malloc((size_t)FACE_W * FACE_H * 3);
+    if (!face)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    if ((st = dx_synth_portrait(dx_synth_face_seed(&s->holder), FACE_W, FACE_H, face, err)))
+        goto done;
+    dx_synth_chip_options_default(&co);
+    co.holder = &s->holder;
+    memcpy(co.dg1_mrz, s->dg1_mrz, sizeof co.dg1_mrz);
+    co.dg1_mrz_lines = s->n_mrz;
+    memcpy(co.access_mrz, s->mrz, sizeof co.access_mrz);
+    co.access_mrz_lines = s->n_mrz;
+    co.portrait_rgb = face;
+    co.portrait_width = FACE_W;
+    co.portrait_height = FACE_H;
+    if (o->face_format && strcmp(o->face_format, "jpeg2000") == 0)
+        co.face_format = DX_SYNTH_FACE_JPEG2000;
+    else if (o->face_format && strcmp(o->face_format, "jpeg") != 0) {
+        st = dx_error_set(err, DX_ERR_INVALID_ARG, "--face %s: expected jpeg or jpeg2000",
+                          o->face_format);
+        goto done;
+    }
+    co.pace = s->lay.n_pace > 0;
+    for (size_t i = 0; i < s->lay.n_pace && i < DX_SYNTH_CHIP_MAX_PACE; i++) {
+        int id = s->lay.pace_params[i];
+        co.pace_infos[i].parameter_id = id;
+        co.pace_infos[i].oid = id >= 15 ? DX_SYNTH_OID_PACE_ECDH_GM_AES_256
+                                        : DX_SYNTH_OID_PACE_ECDH_GM_AES_128;
+        co.n_pace_infos++;
+    }
+    co.aa = !strcmp(s->lay.chip_aa, "rsa")     ? DX_SYNTH_AA_RSA
+            : !strcmp(s->lay.chip_aa, "ecdsa") ? DX_SYNTH_AA_ECDSA
+                                               : DX_SYNTH_AA_NONE;
+    co.chip_auth = s->lay.chip_auth;
+    if (o->trust_dir)
+        snprintf(trust, sizeof trust, "%s", o->trust_dir);
+    else
+        snprintf(trust, sizeof trust, "%s/trust/test", dx_datadir());
+    co.trust_dir = trust;
+    co.seed = o->seed;
+    co.tampered_dg = s->tampered_dg;
+    co.untrusted_ds = s->untrusted_ds;
+    co.clone = s->clone;
+    if (s->clone && co.aa == DX_SYNTH_AA_NONE) {
+        st = dx_error_set(err, DX_ERR_INVALID_ARG,
+                          "chip_clone: specimen %s offers no Active Authentication", s->lay.id);
+        goto done;
+    }
+    /* the SOD is signed on the issue date, within the test DS's validity */
+    snprintf(co.signing_date, sizeof co.signing_date, "%s",
+             strcmp(s->holder.issue_date, "20240101") >= 0 ? s->holder.issue_date : "20240101");
+    snprintf(dir, sizeof dir, "%s/chip", o->out_dir);
+    st = dx_synth_chip_write(&co, dir, err);
+done:
+    free(face);
     return st;
 }
 
@@ -604,6 +674,10 @@ dx_status dx_synth_scene_write(const dx_synth_options *o,
             goto done;
         }
     }
+    if ((st = mkdir_p(o->out_dir, err)))
+        goto done;
+    if (!o->no_chip && (st = write_chip(s, err)))
+        goto done;
     for (size_t side = 0; side < s->lay.n_sides; side++) {
         char dir[4200];
         if (side == 0)
