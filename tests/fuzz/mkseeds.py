@@ -111,8 +111,10 @@ def scene_input(flags, scene_json, png_bytes):
 
 
 def sim_scene_seeds():
-    with open(os.path.join(SOURCE, "share/scenes/default/scene.json"), "rb") as f:
-        default = f.read()
+    # the default demo scene's manifest (drawn by docex synth at build time)
+    default = json.dumps({"format": "docex.scene/1", "name": "UTO-P-2024 (docex synth)",
+                          "dpi": 150, "page_mm": {"width": 125.0, "height": 88.0},
+                          "background": [36, 36, 36], "exposure_us": {"white": 8000}}).encode()
     small = json.dumps({"format": "docex.scene/1", "dpi": 254, "name": "fuzz",
                         "background": [10, 20, 30], "exposure_us": {"white": 1234}})
     vendor = json.dumps({"dpi": 300, "illuminations": {"acme": {

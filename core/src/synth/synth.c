@@ -82,6 +82,8 @@ typedef struct state {
     bool untrusted_ds, clone;
     applied defects[DX_SYNTH_MAX_DEFECTS];
     size_t n_defects;
+    const char *lights[DX_ILLUM_COUNT + DX_SPEC_MAX_LIGHTS]; /* what to draw */
+    size_t n_lights;
 } state;
 
 static void add_change(applied *a, int side, dx_rect_mm r, const char *lights, const char *what)
@@ -464,15 +466,8 @@ static dx_status write_side(state *s, int side, const char *dir, double dpi,
     if ((st = mkdir_p(dir, err)))
         return st;
     json_t *files = json_object(), *exp = json_object();
-    for (size_t i = 0; i < s->lay.n_lights; i++) {
-        const char *light = s->lay.lights[i];
-        if (o->lights) {
-            bool want = false;
-            for (const char *const *q = o->lights; *q; q++)
-                want |= strcmp(*q, light) == 0;
-            if (!want)
-                continue;
-        }
+    for (size_t i = 0; i < s->n_lights; i++) {
+        const char *light = s->lights[i];
         dx_synth_image img;
         uint8_t *png = NULL;
         size_t len = 0;
@@ -661,6 +656,34 @@ dx_status dx_synth_scene_write(const dx_synth_options *o,
             snprintf(msg, sizeof msg, "%s", err ? err->message : "");
             st = dx_error_set(err, st, "--defect %s: %s", o->defects[i], msg);
             goto done;
+        }
+    }
+    /* the lights: the specimen's, or those asked for ("all": every standard one) */
+    if (!o->lights) {
+        for (size_t i = 0; i < s->lay.n_lights; i++)
+            s->lights[s->n_lights++] = s->lay.lights[i];
+    } else {
+        for (const char *const *q = o->lights; *q; q++) {
+            bool all = strcmp(*q, "all") == 0;
+            for (size_t i = 0; i < DX_ILLUM_COUNT; i++) {
+                const char *name = dx_illumination_at(i)->name;
+                if (!all && strcmp(name, *q) != 0)
+                    continue;
+                bool dup = false;
+                for (size_t k = 0; k < s->n_lights; k++)
+                    dup |= strcmp(s->lights[k], name) == 0;
+                if (!dup && s->n_lights < sizeof s->lights / sizeof s->lights[0])
+                    s->lights[s->n_lights++] = name;
+                if (!all)
+                    break;
+            }
+            if (!all && !dx_illumination_find(*q)) {
+                st = dx_error_set(err, DX_ERR_INVALID_ARG,
+                                  "--illum %s: not a standard illumination (see "
+                                  "share/illuminations.json)",
+                                  *q);
+                goto done;
+            }
         }
     }
     double dpi = o->dpi > 0 ? o->dpi : 300;

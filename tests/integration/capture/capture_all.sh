@@ -58,7 +58,7 @@ expect_grep "$T/err" 'noise'
 expect_status 2 "$DOCEX" capture --device sim:0 --illum white --out "$T/x6" --settings bogus=1
 expect_grep "$T/err" 'no option "bogus"'
 # a vendor illumination (not a standard name) with its own band
-cp -r "$SRC/share/scenes/default" "$T/vscene"
+cp -r "$DOCEX_BUILD/share/docex/scenes/default" "$T/vscene"
 cp "$T/vscene/uv365.png" "$T/vscene/acme_uv395.png"
 $PY - "$T/vscene/scene.json" <<'PY'
 import json, sys

@@ -843,10 +843,10 @@ static int run_default_scene(void)
         const char *name;
         dxp_pixel_format fmt;
     } want[] = {{"white", DXP_PIXEL_RGB24},  {"uv254", DXP_PIXEL_RGB24},
-                {"uv313", DXP_PIXEL_GRAY8},  {"uv365", DXP_PIXEL_RGB24},
-                {"ir730", DXP_PIXEL_GRAY8},  {"ir870", DXP_PIXEL_GRAY16},
-                {"ir950", DXP_PIXEL_GRAY16}, {"white_transmitted", DXP_PIXEL_GRAY8},
-                {"ir_transmitted", DXP_PIXEL_GRAY8}, {"oblique", DXP_PIXEL_RGB24},
+                {"uv313", DXP_PIXEL_RGB24},  {"uv365", DXP_PIXEL_RGB24},
+                {"ir730", DXP_PIXEL_GRAY16}, {"ir870", DXP_PIXEL_GRAY16},
+                {"ir950", DXP_PIXEL_GRAY16}, {"white_transmitted", DXP_PIXEL_RGB24},
+                {"ir_transmitted", DXP_PIXEL_GRAY16}, {"oblique", DXP_PIXEL_RGB24},
                 {"coaxial", DXP_PIXEL_RGB24}};
     dxp_device *dev;
     dxp_device_desc d = {.struct_size = sizeof d};
