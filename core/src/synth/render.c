@@ -982,12 +982,12 @@ dx_status dx_synth_render(const dx_synth_render_opts *o, int side, const char *i
                 double gy = (0.3 * ch[0] + 0.59 * ch[1] + 0.11 * ch[2]) * gain * 257;
                 if (o->noise > 0)
                     gy += nrand(&ns) * o->noise * 257;
-                ((uint16_t *)out->data)[i] = (uint16_t)(gy < 0 ? 0 : gy > 65535 ? 65535 : lround(gy));
+                ((uint16_t *)out->data)[i] = (uint16_t)(gy < 0 ? 0 : gy > 65535 ? 65535 : gy + 0.5);
             } else {
                 double n = o->noise > 0 ? nrand(&ns) * o->noise : 0;
                 for (int k = 0; k < 3; k++) {
                     double q = ch[k] * gain + n;
-                    out->data[3 * i + k] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : lround(q));
+                    out->data[3 * i + k] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q + 0.5);
                 }
             }
         }
@@ -1051,7 +1051,7 @@ dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **p
         return dx_error_set(err, DX_ERR_INTERNAL, "PNG encoding failed");
     }
     png_set_write_fn(png, &m, mem_write, mem_flush);
-    png_set_compression_level(png, 3);
+    png_set_compression_level(png, 1); /* as captures: level 1, see docex.h */
     png_set_IHDR(png, info, img->width, img->height, img->bits,
                  img->channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

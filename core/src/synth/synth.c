@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -443,6 +445,56 @@ static const struct {
                  {"white_transmitted", 30000}, {"ir_transmitted", 40000}, {"oblique", 12000},
                  {"coaxial", 10000}};
 
+typedef struct job {
+    state *s;
+    const dx_synth_render_opts *ro;
+    int side;
+    const char *dir;
+    double dpi;
+    void (*progress)(const char *, void *);
+    void *user;
+    pthread_mutex_t lock;
+    size_t next;
+    dx_status st[DX_ILLUM_COUNT + DX_SPEC_MAX_LIGHTS];
+    dx_error err[DX_ILLUM_COUNT + DX_SPEC_MAX_LIGHTS];
+    char sha[DX_ILLUM_COUNT + DX_SPEC_MAX_LIGHTS][65];
+} job;
+
+static void *light_worker(void *arg)
+{
+    job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->s->n_lights)
+            return NULL;
+        const char *light = j->s->lights[i];
+        dx_synth_image img;
+        uint8_t *png = NULL;
+        size_t len = 0;
+        char name[64];
+        dx_status st = dx_synth_render(j->ro, j->side, light, &img, &j->err[i]);
+        if (st == DX_OK) {
+            st = dx_synth_png_encode(&img, j->dpi, &png, &len, &j->err[i]);
+            dx_synth_image_free(&img);
+        }
+        if (st == DX_OK) {
+            snprintf(name, sizeof name, "%s.png", light);
+            st = dx_file_write_atomic(j->dir, name, png, len, j->sha[i], &j->err[i]);
+        }
+        free(png);
+        j->st[i] = st;
+        if (st == DX_OK && j->progress) {
+            char line[4400];
+            snprintf(line, sizeof line, "%-18s %s/%s", light, j->dir, name);
+            pthread_mutex_lock(&j->lock);
+            j->progress(line, j->user);
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+}
+
 static dx_status write_side(state *s, int side, const char *dir, double dpi,
                             void (*progress)(const char *, void *), void *user, dx_error *err)
 {
@@ -466,32 +518,37 @@ static dx_status write_side(state *s, int side, const char *dir, double dpi,
     if ((st = mkdir_p(dir, err)))
         return st;
     json_t *files = json_object(), *exp = json_object();
+    /* every light on its own: drawn, encoded and written by a few threads */
+    job j = {.s = s, .ro = &ro, .side = side, .dir = dir, .dpi = dpi, .progress = progress,
+             .user = user};
+    pthread_mutex_init(&j.lock, NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+    if (nthreads > s->n_lights)
+        nthreads = s->n_lights;
+    pthread_t th[8];
+    size_t started = 0;
+    for (size_t t = 1; t < nthreads; t++)
+        if (pthread_create(&th[t], NULL, light_worker, &j) == 0)
+            started = t;
+        else
+            break;
+    light_worker(&j);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&j.lock);
     for (size_t i = 0; i < s->n_lights; i++) {
         const char *light = s->lights[i];
-        dx_synth_image img;
-        uint8_t *png = NULL;
-        size_t len = 0;
-        char name[64], sha[65];
-        if ((st = dx_synth_render(&ro, side, light, &img, err)))
+        if (j.st[i] != DX_OK) {
+            st = dx_error_set(err, j.st[i], "%s", j.err[i].message);
             goto done;
-        st = dx_synth_png_encode(&img, dpi, &png, &len, err);
-        dx_synth_image_free(&img);
-        if (st)
-            goto done;
+        }
+        char name[64];
         snprintf(name, sizeof name, "%s.png", light);
-        st = dx_file_write_atomic(dir, name, png, len, sha, err);
-        free(png);
-        if (st)
-            goto done;
-        json_object_set_new(files, name, json_string(sha));
+        json_object_set_new(files, name, json_string(j.sha[i]));
         for (size_t k = 0; k < sizeof exposures / sizeof exposures[0]; k++)
             if (!strcmp(exposures[k].light, light))
                 json_object_set_new(exp, light, json_integer(exposures[k].us));
-        if (progress) {
-            char line[4400];
-            snprintf(line, sizeof line, "%-18s %s/%s", light, dir, name);
-            progress(line, user);
-        }
     }
     json_t *root = json_object(), *syn = json_object(), *page = json_object();
     char title[200];
@@ -699,8 +756,15 @@ dx_status dx_synth_scene_write(const dx_synth_options *o,
     }
     if ((st = mkdir_p(o->out_dir, err)))
         goto done;
-    if (!o->no_chip && (st = write_chip(s, err)))
-        goto done;
+    if (!o->no_chip) {
+        if ((st = write_chip(s, err)))
+            goto done;
+        if (progress) {
+            char line[4400];
+            snprintf(line, sizeof line, "%-18s %s/chip/ (LDS files, chip.json)", "chip", o->out_dir);
+            progress(line, user);
+        }
+    }
     for (size_t side = 0; side < s->lay.n_sides; side++) {
         char dir[4200];
         if (side == 0)
