@@ -58,7 +58,7 @@ static double median(double *v, int n)
 
 static long long du(const char *dir)
 {
-    char cmd[4200];
+    char cmd[4300];
     snprintf(cmd, sizeof cmd, "du -sb '%s'", dir);
     FILE *p = popen(cmd, "r");
     long long n = 0;
@@ -105,8 +105,8 @@ int main(int argc, char **argv)
         double *total = calloc((size_t)reps, sizeof *total);
         long long bytes = 0;
         for (int r = 0; r < reps; r++) {
-            char out[4200];
-            snprintf(out, sizeof out, "%s/%s-%d", base, ids[s], r);
+            char out[4096];
+            snprintf(out, sizeof out, "%.4000s/%s-%d", base, ids[s], r);
             dx_synth_options o = {0};
             o.specimen = ids[s];
             o.specimens_dir = specimens;
