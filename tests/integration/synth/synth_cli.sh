@@ -30,6 +30,13 @@ cp "$T/out" "$T/read.json"
   && ok || bad "MRZ read differs from the scene's ground truth"
 expect_grep "$T/read.json" '"illumination": "ir870"'
 
+# scene.json and chip.json follow their schemas
+$PY - "$SCHEMAS" "$T/p/scene.json" <<'PY' && ok || bad "scene.json against scene.schema.json"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1] + '/scene.schema.json'))
+jsonschema.validate(json.load(open(sys.argv[2])), schema)
+PY
+
 # an altered MRZ character: the check digit catches it; recomputed, it passes
 expect_status 0 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/alt" --dpi 300 --seed 3 --no-chip \
   --illum ir870 --defect mrz_alteration:line=2,col=3,char=7
@@ -93,6 +100,14 @@ if command -v openssl >/dev/null; then
     [ -s "$T/c-genuine/chip/$f" ] && ok || bad "chip/$f missing"
   done
   [ "$(jqr .synth.chip "$T/c-genuine/scene.json")" = chip/chip.json ] && ok || bad "scene.json: chip"
+  for d in genuine; do
+    $PY - "$SCHEMAS" "$T/c-$d" <<'PY' && ok || bad "$d: scene.json or chip.json against their schemas"
+import json, sys, jsonschema
+s, d = sys.argv[1], sys.argv[2]
+jsonschema.validate(json.load(open(d + '/scene.json')), json.load(open(s + '/scene.schema.json')))
+jsonschema.validate(json.load(open(d + '/chip/chip.json')), json.load(open(s + '/chip.schema.json')))
+PY
+  done
   strip_tlv "$T/c-genuine/chip/EF.SOD" "$T/sod.cms"
   expect_status 0 openssl cms -verify -inform DER -in "$T/sod.cms" -CAfile "$CSCA" -purpose any -out /dev/null
   [ -z "$(hashes_match "$T/c-genuine/chip")" ] && ok || bad "DG hashes differ: $(hashes_match "$T/c-genuine/chip")"
@@ -127,6 +142,16 @@ if command -v openssl >/dev/null; then
 else
   echo "openssl not installed: chip checks skipped"
 fi
+
+# every scene made above (genuine, defects, two sides) against the schema
+$PY - "$SCHEMAS" "$T" <<'PY' && ok || bad "a scene.json does not follow scene.schema.json"
+import glob, json, sys, jsonschema
+schema = json.load(open(sys.argv[1] + '/scene.schema.json'))
+files = glob.glob(sys.argv[2] + '/**/scene.json', recursive=True)
+assert len(files) >= 8, files
+for f in files:
+    jsonschema.validate(json.load(open(f)), schema)
+PY
 
 # bad input: what, where, why; exit 2; nothing overwritten
 expect_status 2 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/p" --no-chip
