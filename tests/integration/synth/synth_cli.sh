@@ -37,6 +37,24 @@ schema = json.load(open(sys.argv[1] + '/scene.schema.json'))
 jsonschema.validate(json.load(open(sys.argv[2])), schema)
 PY
 
+# scanner realism: the page rotated and shifted on the glass, noise, blur,
+# vignetting; still read, at the angle it was laid
+expect_status 0 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/real" --dpi 300 --no-chip --illum ir870,white \
+  --glass 12 --rotate 6 --shift-x 3 --shift-y -2 --noise 3 --blur 1 --vignetting 0.2
+$PY - "$T/real/ir870.png" <<'PY' && ok || bad "glass: image size"
+import struct, sys
+d = open(sys.argv[1], 'rb').read(32)
+w, h = struct.unpack('>II', d[16:24])
+assert (w, h) == (round(149 * 300 / 25.4), round(112 * 300 / 25.4)), (w, h)
+PY
+expect_status 0 "$DOCEX" mrz read --json --today 20261126 "$T/real"
+$PY - "$T/out" <<'PY' && ok || bad "rotation read: $(jq .rotation_deg "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert 4.5 < r['rotation_deg'] < 7.5, r['rotation_deg']
+PY
+[ "$(jqr '.synth.placement.rotation_deg' "$T/real/scene.json")" = 6 ] && ok || bad "placement not recorded"
+
 # an altered MRZ character: the check digit catches it; recomputed, it passes
 expect_status 0 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/alt" --dpi 300 --seed 3 --no-chip \
   --illum ir870 --defect mrz_alteration:line=2,col=3,char=7
