@@ -1,4 +1,4 @@
-/* sim — the simulated multispectral document scanner.
+/* sim — the simulated multispectral document scanner and contactless reader.
  *
  * Modelled on SANE's `test` backend: a scanner with every standard light,
  * whose "document" is a scene directory (scene.json plus one
@@ -8,12 +8,19 @@
  * disconnects mid-capture, sensor noise and a skewed, shifted document.
  *
  * Settings: sim.scene (scene directory; default <docex.datadir>/scenes/default),
- * sim.devices (number of devices, default 1).
+ * sim.devices (number of scanners, default 1).
+ *
+ * Beside the scanners "0".."n-1" the plugin offers contactless chip readers
+ * "chip0".."chip<m-1>" (setting sim.chip_readers, default 1) whose card is a
+ * simulated ePassport chip (chip.h): the card side of ISO/IEC 7816-4 and ICAO
+ * 9303 Part 11 over the chip directory <sim.scene>/chip, or the directory the
+ * setting sim.chip (or the reader's option "chip") names.
  *
  * State lives in the plugin context and in each device; nothing is global.
  * The host serialises calls on one device except cancel(), which only touches
  * the device's mutex-protected cancel flag. */
 #include "sim.h"
+#include "chip.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,6 +30,8 @@
 #include <time.h>
 
 #define SIM_MAX_DEVICES 64
+#define SIM_MAX_READERS 64
+#define SIM_READER_PREFIX "chip"
 
 /* ---- options --------------------------------------------------------------- */
 
@@ -78,14 +87,16 @@ static const dxp_option sim_options[OPT_COUNT] = {
 
 struct dxp_plugin_ctx {
     const dxp_host *host;
-    pthread_mutex_t lock; /* guards open[] */
+    pthread_mutex_t lock; /* guards open[] and reader_open[] */
     bool open[SIM_MAX_DEVICES];
+    bool reader_open[SIM_MAX_READERS];
 };
 
 struct dxp_device {
     dxp_plugin_ctx *ctx;
     const dxp_host *host;
     unsigned index;
+    sim_reader *reader;    /* a chip reader ("chip<index>"); NULL for a scanner */
     sim_scene scene;
     uint32_t dpi[1];
 
@@ -136,32 +147,43 @@ static void sim_fini(dxp_plugin_ctx *ctx)
     free(ctx);
 }
 
-static uint32_t device_count(dxp_plugin_ctx *ctx)
+/* A count setting (sim.devices, sim.chip_readers): 0..max, else 1. */
+static uint32_t count_setting(dxp_plugin_ctx *ctx, const char *key, long max)
 {
     char buf[32];
     char *end;
     long n;
 
     if (!ctx->host->get_setting ||
-        ctx->host->get_setting(ctx->host->ctx, "sim.devices", buf, sizeof buf) != DX_OK)
+        ctx->host->get_setting(ctx->host->ctx, key, buf, sizeof buf) != DX_OK)
         return 1;
     errno = 0;
     n = strtol(buf, &end, 10);
-    if (errno || end == buf || *end || n < 0 || n > SIM_MAX_DEVICES) {
-        dxp_log(ctx->host, DXP_LOG_WARNING, "sim.devices=\"%s\" ignored: want 0..%d", buf,
-                SIM_MAX_DEVICES);
+    if (errno || end == buf || *end || n < 0 || n > max) {
+        dxp_log(ctx->host, DXP_LOG_WARNING, "%s=\"%s\" ignored: want 0..%ld", key, buf, max);
         return 1;
     }
     return (uint32_t)n;
 }
 
+static uint32_t device_count(dxp_plugin_ctx *ctx)
+{
+    return count_setting(ctx, "sim.devices", SIM_MAX_DEVICES);
+}
+
+static uint32_t reader_count(dxp_plugin_ctx *ctx)
+{
+    return count_setting(ctx, "sim.chip_readers", SIM_MAX_READERS);
+}
+
 static dx_status sim_enumerate(dxp_plugin_ctx *ctx, dxp_device_info *out, uint32_t capacity,
                                uint32_t *count)
 {
-    uint32_t n;
+    uint32_t n, m;
     if (!ctx || !count || (capacity && !out))
         return DX_ERR_INVALID_ARG;
     n = device_count(ctx);
+    m = reader_count(ctx);
     for (uint32_t i = 0; i < n && i < capacity; i++) {
         memset(&out[i], 0, sizeof out[i]);
         snprintf(out[i].id, sizeof out[i].id, "%u", i);
@@ -170,7 +192,16 @@ static dx_status sim_enumerate(dxp_plugin_ctx *ctx, dxp_device_info *out, uint32
         snprintf(out[i].vendor, sizeof out[i].vendor, "docex");
         snprintf(out[i].serial, sizeof out[i].serial, "SIM-%04u", i + 1);
     }
-    *count = n;
+    for (uint32_t j = 0; j < m && n + j < capacity; j++) {
+        dxp_device_info *d = &out[n + j];
+        memset(d, 0, sizeof *d);
+        snprintf(d->id, sizeof d->id, SIM_READER_PREFIX "%u", j);
+        d->kinds = DXP_KIND_CHIP_READER;
+        snprintf(d->model, sizeof d->model, "docex simulated contactless reader (ePassport chip)");
+        snprintf(d->vendor, sizeof d->vendor, "docex");
+        snprintf(d->serial, sizeof d->serial, "SIMCHIP-%04u", j + 1);
+    }
+    *count = n + m;
     return DX_OK;
 }
 
@@ -223,6 +254,59 @@ static dx_status apply_default(dxp_device *dev, int i)
 
 static void sim_close(dxp_device *dev);
 
+/* Index of a reader id "chip<N>" (no leading zeros), -1 when id is not one. */
+static long reader_index(const char *id)
+{
+    const char *p;
+    char *end;
+    long idx;
+    if (strncmp(id, SIM_READER_PREFIX, strlen(SIM_READER_PREFIX)) != 0)
+        return -1;
+    p = id + strlen(SIM_READER_PREFIX);
+    if (*p < '0' || *p > '9' || (p[0] == '0' && p[1]))
+        return -1;
+    errno = 0;
+    idx = strtol(p, &end, 10);
+    return errno || *end || idx < 0 || idx >= SIM_MAX_READERS ? -1 : idx;
+}
+
+static dx_status reader_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **out)
+{
+    long idx = reader_index(id);
+    dxp_device *dev;
+    bool claimed = false;
+    dx_status st;
+
+    if (idx < 0 || (uint32_t)idx >= reader_count(ctx)) {
+        dxp_log(ctx->host, DXP_LOG_ERROR, "open: no device \"%s\"", id);
+        return DX_ERR_NOT_FOUND;
+    }
+    if (!(dev = calloc(1, sizeof *dev)))
+        return DX_ERR_NO_MEMORY;
+    dev->ctx = ctx;
+    dev->host = ctx->host;
+    dev->index = (unsigned)idx;
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->reader_open[idx])
+        ctx->reader_open[idx] = claimed = true;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!claimed) {
+        dxp_log(ctx->host, DXP_LOG_ERROR, "open: device %s is already open", id);
+        free(dev);
+        return DX_ERR_BUSY;
+    }
+    if ((st = sim_reader_new(ctx->host, (unsigned)idx, &dev->reader)) != DX_OK) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->reader_open[idx] = false;
+        pthread_mutex_unlock(&ctx->lock);
+        free(dev);
+        return st;
+    }
+    dxp_log(ctx->host, DXP_LOG_DEBUG, "device %s open", id);
+    *out = dev;
+    return DX_OK;
+}
+
 static dx_status sim_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **out)
 {
     dxp_device *dev = NULL;
@@ -235,6 +319,8 @@ static dx_status sim_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **out)
     if (!ctx || !id || !out)
         return DX_ERR_INVALID_ARG;
     *out = NULL;
+    if (strncmp(id, SIM_READER_PREFIX, strlen(SIM_READER_PREFIX)) == 0)
+        return reader_open(ctx, id, out);
     errno = 0;
     idx = strtoul(id, &end, 10);
     if (!id[0] || *end || errno || (id[0] == '0' && id[1]) || idx >= device_count(ctx)) {
@@ -307,6 +393,14 @@ static void sim_close(dxp_device *dev)
 {
     if (!dev)
         return;
+    if (dev->reader) {
+        sim_reader_free(dev->reader);
+        pthread_mutex_lock(&dev->ctx->lock);
+        dev->ctx->reader_open[dev->index] = false;
+        pthread_mutex_unlock(&dev->ctx->lock);
+        free(dev);
+        return;
+    }
     sim_scene_free(&dev->scene);
     pthread_cond_destroy(&dev->cond);
     pthread_mutex_destroy(&dev->lock);
@@ -326,6 +420,12 @@ static dx_status sim_describe(dxp_device *dev, dxp_device_desc *desc)
     size = desc->struct_size < sizeof d ? desc->struct_size : (uint32_t)sizeof d;
     memset(&d, 0, sizeof d);
     d.struct_size = desc->struct_size;
+    if (dev->reader) {
+        d.kinds = DXP_KIND_CHIP_READER;
+        d.options = sim_reader_options(&d.n_options);
+        memcpy(desc, &d, size);
+        return DX_OK;
+    }
     d.kinds = DXP_KIND_SCANNER;
     d.illuminations = dev->scene.illums;
     d.n_illuminations = dev->scene.n_lights;
@@ -346,6 +446,8 @@ static dx_status sim_set_option(dxp_device *dev, const char *name, const dxp_val
 
     if (!dev || !name || !value)
         return DX_ERR_INVALID_ARG;
+    if (dev->reader)
+        return sim_reader_set_option(dev->reader, name, value);
     if (dev->disconnected)
         return DX_ERR_DISCONNECTED;
     if ((i = find_option(name)) < 0)
@@ -395,6 +497,8 @@ static dx_status sim_get_option(dxp_device *dev, const char *name, dxp_value *va
     int i;
     if (!dev || !name || !value)
         return DX_ERR_INVALID_ARG;
+    if (dev->reader)
+        return sim_reader_get_option(dev->reader, name, value);
     if (dev->disconnected)
         return DX_ERR_DISCONNECTED;
     if ((i = find_option(name)) < 0)
@@ -411,6 +515,8 @@ static dx_status sim_get_frame_format(dxp_device *dev, const char *illumination,
     sim_light *l;
     if (!dev || !illumination || !fmt)
         return DX_ERR_INVALID_ARG;
+    if (dev->reader)
+        return DX_ERR_UNSUPPORTED;
     if (dev->disconnected)
         return DX_ERR_DISCONNECTED;
     if (!(l = sim_scene_find(&dev->scene, illumination)))
@@ -516,6 +622,8 @@ static dx_status sim_capture(dxp_device *dev, const char *illumination, void *bu
 
     if (!dev || !illumination || !buf || !meta)
         return DX_ERR_INVALID_ARG;
+    if (dev->reader)
+        return DX_ERR_UNSUPPORTED;
     if (dev->disconnected)
         return DX_ERR_DISCONNECTED;
     if (!(l = sim_scene_find(&dev->scene, illumination)))
@@ -543,6 +651,8 @@ static dx_status sim_cancel(dxp_device *dev)
 {
     if (!dev)
         return DX_ERR_INVALID_ARG;
+    if (dev->reader)
+        return sim_reader_cancel(dev->reader);
     pthread_mutex_lock(&dev->lock);
     if (dev->capturing) {
         dev->cancel_requested = true;
@@ -550,6 +660,70 @@ static dx_status sim_cancel(dxp_device *dev)
     }
     pthread_mutex_unlock(&dev->lock);
     return DX_OK;
+}
+
+/* ---- chip readers ------------------------------------------------------- */
+
+/* The chip directory of a reader: its "chip" option, else the setting
+ * sim.chip, else <scene>/chip with the scene as the scanner finds it.
+ * false when none can be named (then the field stays empty). */
+static bool chip_dir(dxp_device *dev, char *buf, size_t size)
+{
+    const dxp_host *host = dev->host;
+    const char *opt = sim_reader_chip_option(dev->reader);
+    char scene[SIM_PATH_MAX];
+
+    if (opt[0])
+        return (size_t)snprintf(buf, size, "%s", opt) < size;
+    if (!host->get_setting)
+        return false;
+    if (host->get_setting(host->ctx, "sim.chip", buf, size) == DX_OK && buf[0])
+        return true;
+    if (host->get_setting(host->ctx, "sim.scene", scene, sizeof scene) == DX_OK && scene[0])
+        return (size_t)snprintf(buf, size, "%s/chip", scene) < size;
+    if (host->get_setting(host->ctx, "docex.datadir", scene, sizeof scene) == DX_OK)
+        return (size_t)snprintf(buf, size, "%s/scenes/default/chip", scene) < size;
+    return false;
+}
+
+static dx_status sim_wait_card(dxp_device *dev, int32_t timeout_ms, uint8_t *atr,
+                               size_t atr_size, size_t *atr_len)
+{
+    char dir[SIM_PATH_MAX];
+    if (!dev)
+        return DX_ERR_INVALID_ARG;
+    if (!dev->reader)
+        return DX_ERR_UNSUPPORTED;
+    return sim_reader_wait_card(dev->reader, chip_dir(dev, dir, sizeof dir) ? dir : NULL,
+                                timeout_ms, atr, atr_size, atr_len);
+}
+
+static dx_status sim_transmit(dxp_device *dev, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
+                              size_t rsp_size, size_t *rsp_len)
+{
+    if (!dev)
+        return DX_ERR_INVALID_ARG;
+    if (!dev->reader)
+        return DX_ERR_UNSUPPORTED;
+    return sim_reader_transmit(dev->reader, cmd, cmd_len, rsp, rsp_size, rsp_len);
+}
+
+static dx_status sim_release_card(dxp_device *dev)
+{
+    if (!dev)
+        return DX_ERR_INVALID_ARG;
+    if (!dev->reader)
+        return DX_ERR_UNSUPPORTED;
+    return sim_reader_release_card(dev->reader);
+}
+
+static dx_status sim_chip_cancel(dxp_device *dev)
+{
+    if (!dev)
+        return DX_ERR_INVALID_ARG;
+    if (!dev->reader)
+        return DX_ERR_UNSUPPORTED;
+    return sim_reader_cancel(dev->reader);
 }
 
 /* ---- descriptor ------------------------------------------------------- */
@@ -561,6 +735,14 @@ static const dxp_capture_ops sim_scanner_ops = {
     .cancel = sim_cancel,
 };
 
+static const dxp_chip_ops sim_chip_ops = {
+    .struct_size = sizeof(dxp_chip_ops),
+    .wait_card = sim_wait_card,
+    .transmit = sim_transmit,
+    .release_card = sim_release_card,
+    .cancel = sim_chip_cancel,
+};
+
 static const dxp_plugin sim_plugin = {
     .abi_major = DXP_ABI_MAJOR,
     .abi_minor = DXP_ABI_MINOR,
@@ -570,7 +752,8 @@ static const dxp_plugin sim_plugin = {
     .version = "0.1.0",
     .vendor = "docex project",
     .license = "LGPL-2.1-or-later",
-    .description = "simulated multispectral document scanner with fault injection",
+    .description = "simulated multispectral document scanner and contactless ePassport reader "
+                   "with fault injection",
     .init = sim_init,
     .fini = sim_fini,
     .enumerate = sim_enumerate,
@@ -581,7 +764,7 @@ static const dxp_plugin sim_plugin = {
     .get_option = sim_get_option,
     .scanner = &sim_scanner_ops,
     .camera = NULL,
-    .chip = NULL,
+    .chip = &sim_chip_ops,
     .light = NULL,
 };
 

@@ -294,8 +294,9 @@ static void test_descriptor(void)
     CHECK_STR(P->vendor, "docex project");
     CHECK_STR(P->license, "LGPL-2.1-or-later");
     CHECK(P->flags == 0);
-    CHECK(P->scanner && !P->camera && !P->chip && !P->light);
+    CHECK(P->scanner && !P->camera && P->chip && !P->light);
     CHECK(P->scanner->struct_size == sizeof(dxp_capture_ops));
+    CHECK(P->chip->struct_size == sizeof(dxp_chip_ops));
 }
 
 static void test_enumerate(void)
@@ -303,18 +304,20 @@ static void test_enumerate(void)
     dxp_device_info info[4];
     uint32_t n = 99;
     CHECK_ST(P->enumerate(pctx, info, 4, &n), DX_OK);
-    CHECK(n == 1);
+    CHECK(n == 2); /* the scanner and the contactless reader chip0 */
     CHECK_STR(info[0].id, "0");
     CHECK(info[0].kinds == DXP_KIND_SCANNER);
     CHECK_STR(info[0].model, "docex simulated multispectral scanner");
     CHECK_STR(info[0].vendor, "docex");
     CHECK_STR(info[0].serial, "SIM-0001");
+    CHECK_STR(info[1].id, "chip0");
+    CHECK(info[1].kinds == DXP_KIND_CHIP_READER);
     CHECK_ST(P->enumerate(pctx, NULL, 0, &n), DX_OK);
-    CHECK(n == 1);
+    CHECK(n == 2);
 
     snprintf(hctx.devices, sizeof hctx.devices, "3");
     CHECK_ST(P->enumerate(pctx, info, 2, &n), DX_OK);
-    CHECK(n == 3);
+    CHECK(n == 4);
     CHECK_STR(info[1].id, "1");
     hctx.devices[0] = '\0';
 
