@@ -1147,14 +1147,19 @@ static void test_appendix_g1(void)
 
     CHECK_ST(connect_to(d, DOCEX_SIM_CHIP_DATA "/appendix-g1"), DX_OK);
     /* EF.CardAccess in the MF, readable before anything */
-    CHECK_SW(xmit_hex(d, "00B09C0000"), 0x6282); /* all 20 bytes of the 256 asked */
-    wl = unhex(jstr(v, "ef_cardaccess"), want, sizeof want);
+    /* EF.CardAccess is SecurityInfos, a SET (9303-11 §9.2); the vector gives
+     * its one PACEInfo, so the file is 31 14 followed by it (22 bytes) */
+    CHECK_SW(xmit_hex(d, "00B09C0000"), 0x6282); /* all 22 bytes of the 256 asked */
+    want[0] = 0x31;
+    want[1] = 0x14;
+    wl = 2 + unhex(jstr(v, "ef_cardaccess"), want + 2, sizeof want - 2);
+    CHECK(wl == 22);
     CHECK(memcmp(rbuf, want, wl) == 0);
     CHECK_SW(xmit_hex(d, "00A4020C02011C"), 0x9000);
-    CHECK_SW(xmit_hex(d, "00B0000014"), 0x9000);
+    CHECK_SW(xmit_hex(d, "00B0000016"), 0x9000);
     CHECK(memcmp(rbuf, want, wl) == 0);
     CHECK_SW(xmit_hex(d, "00B0000100"), 0x6282); /* fewer bytes than asked: end of file */
-    CHECK_SW(xmit_hex(d, "00B0001400"), 0x6B00);
+    CHECK_SW(xmit_hex(d, "00B0001600"), 0x6B00);
     /* every APDU of the worked example, answers byte for byte */
     apdus = json_object_get(v, "apdus");
     REQUIRE(json_array_size(apdus) == 5);
