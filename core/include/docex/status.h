@@ -33,7 +33,10 @@ typedef enum dx_status {
     DX_ERR_CARD_REMOVED = 17,/* the chip left the field during an exchange */
     DX_ERR_HARDWARE = 18,    /* the device reports a fault of its own */
     DX_ERR_PROTOCOL = 19,    /* the peer broke its protocol (bad APDU, bad reply) */
-    DX_STATUS_COUNT_ = 20    /* not a status; the first unused value */
+    DX_ERR_ACCESS_DENIED = 20, /* the chip refused the access key (MRZ, CAN, PIN):
+                                  its authentication failed.  Added in ABI 1.0's
+                                  lifetime for the host; plugins need not use it */
+    DX_STATUS_COUNT_ = 21    /* not a status; the first unused value */
 } dx_status;
 
 /* A short, stable, lower-case description of a status (never NULL). */
@@ -60,6 +63,7 @@ static inline const char *dx_status_str(int status)
     case DX_ERR_CARD_REMOVED: return "card removed";
     case DX_ERR_HARDWARE: return "hardware fault";
     case DX_ERR_PROTOCOL: return "protocol error";
+    case DX_ERR_ACCESS_DENIED: return "access denied";
     default: return "unknown status";
     }
 }
@@ -88,6 +92,7 @@ static inline const char *dx_status_name(int status)
     case DX_ERR_CARD_REMOVED: return "card_removed";
     case DX_ERR_HARDWARE: return "hardware";
     case DX_ERR_PROTOCOL: return "protocol";
+    case DX_ERR_ACCESS_DENIED: return "access_denied";
     default: return "unknown";
     }
 }

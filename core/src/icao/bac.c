@@ -223,7 +223,8 @@ dx_status dx_bac_run(const dx_apdu_transport *t, const dx_bac_keys *keys,
     if (r.sw != DX_SW_OK) {
         bool refused = r.sw == DX_SW_AUTH_FAILED || r.sw == DX_SW_SECURITY_NOT_SATISFIED ||
                        r.sw == DX_SW_SM_INCORRECT || r.sw == DX_SW_SM_MISSING;
-        st = dx_error_set(err, DX_ERR_PROTOCOL, "BAC: MUTUAL AUTHENTICATE answered %04X (%s)%s",
+        st = dx_error_set(err, refused ? DX_ERR_ACCESS_DENIED : DX_ERR_PROTOCOL,
+                          "BAC: MUTUAL AUTHENTICATE answered %04X (%s)%s",
                           r.sw, dx_apdu_sw_str(r.sw),
                           refused ? ": the chip refused the keys, so the MRZ data (document "
                                     "number, dates) does not match this chip" : "");

@@ -328,7 +328,8 @@ static dx_status general_authenticate(const dx_apdu_transport *t, const char *st
         return st;
     if (r.sw != DX_SW_OK) {
         bool refused = (r.sw & 0xFF00) == 0x6300 || r.sw == DX_SW_SECURITY_NOT_SATISFIED;
-        return dx_error_set(err, DX_ERR_PROTOCOL, "PACE: GENERAL AUTHENTICATE (%s) answered "
+        return dx_error_set(err, last && refused ? DX_ERR_ACCESS_DENIED : DX_ERR_PROTOCOL,
+                            "PACE: GENERAL AUTHENTICATE (%s) answered "
                             "%04X (%s)%s", step, r.sw, dx_apdu_sw_str(r.sw),
                             last && refused ? ": the chip refused our token, so the password "
                                               "(MRZ data or CAN) does not match this chip" : "");

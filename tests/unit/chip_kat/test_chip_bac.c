@@ -181,7 +181,7 @@ static void wrong_mrz(void)
     kat_script_init(&sc);
     kat_script_add(&sc, "GET CHALLENGE", "0084000008", "46B9342A413961D79000");
     kat_script_add(&sc, "MUTUAL AUTHENTICATE", NULL, "6300");
-    CHECK(dx_bac_run(&t, &k, NULL, &sm, NULL, &err) == DX_ERR_PROTOCOL);
+    CHECK(dx_bac_run(&t, &k, NULL, &sm, NULL, &err) == DX_ERR_ACCESS_DENIED);
     CHECK(sm == NULL);
     CHECK_MSG(strstr(err.message, "6300") && strstr(err.message, "does not match"), "%s",
               err.message);

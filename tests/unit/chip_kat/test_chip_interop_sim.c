@@ -148,7 +148,7 @@ static void bac(json_t *v)
     REQUIRE(dx_bac_mrz_info("L898902C", "690806", "940624", info, &err) == DX_OK);
     REQUIRE(dx_bac_derive_keys(info, &k, &err) == DX_OK);
     CHECK(dx_chip_select_aid(&ch, dx_emrtd_aid, DX_EMRTD_AID_LEN, &err) == DX_OK);
-    CHECK(dx_bac_run(&ch.transport, &k, NULL, &ch.sm, NULL, &err) == DX_ERR_PROTOCOL && !ch.sm);
+    CHECK(dx_bac_run(&ch.transport, &k, NULL, &ch.sm, NULL, &err) == DX_ERR_ACCESS_DENIED && !ch.sm);
     CHECK_MSG(strstr(err.message, "does not match") != NULL, "%s", err.message);
     eject(d, &ch);
 }
@@ -232,7 +232,7 @@ static void pace_g1(json_t *v)
     /* a wrong CAN */
     d = insert("appendix-g1", &ch);
     pw = (dx_pace_password){DX_PACE_CAN, "123457"};
-    CHECK(pace(&ch, &pw, NULL, NULL, &err) == DX_ERR_PROTOCOL && !ch.sm);
+    CHECK(pace(&ch, &pw, NULL, NULL, &err) == DX_ERR_ACCESS_DENIED && !ch.sm);
     CHECK_MSG(strstr(err.message, "does not match") != NULL, "%s", err.message);
     eject(d, &ch);
 }

@@ -352,7 +352,7 @@ static void failures(const dx_pace_info *info)
     dx_error err = {0};
 
     CHECK_MSG(faulty_g1(NONE, info, &err) == DX_OK, "%s", err.message);
-    CHECK(faulty_g1(WRONG_PASSWORD, info, &err) == DX_ERR_PROTOCOL);
+    CHECK(faulty_g1(WRONG_PASSWORD, info, &err) == DX_ERR_ACCESS_DENIED);
     CHECK_MSG(strstr(err.message, "6300") && strstr(err.message, "password"), "%s", err.message);
     CHECK(faulty_g1(BAD_TOKEN, info, &err) == DX_ERR_PROTOCOL);
     CHECK(strstr(err.message, "token does not verify") != NULL);

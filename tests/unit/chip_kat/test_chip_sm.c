@@ -133,7 +133,7 @@ static void wrong_passwords(void)
     dx_pace_password pw = {DX_PACE_MRZ, "L898902C<369080619406247"};
     dx_error err = {0};
 
-    CHECK(open_session(c, &ch, &pw, &err) == DX_ERR_PROTOCOL && !ch.sm);
+    CHECK(open_session(c, &ch, &pw, &err) == DX_ERR_ACCESS_DENIED && !ch.sm);
     CHECK_MSG(strstr(err.message, "6300") && strstr(err.message, "does not match"), "%s",
               err.message);
     /* the MRZ password where the card expects the CAN: MSE:Set AT refused */
