@@ -208,6 +208,21 @@ DX_API dx_status dx_device_capture(dx_device *dev, const char *illumination, voi
  * capture() is not lost; with none running it does nothing and returns DX_OK. */
 DX_API dx_status dx_device_cancel(dx_device *dev);
 
+/* True when the device is a contactless chip reader. */
+DX_API bool dx_device_is_chip_reader(const dx_device *dev);
+/* Wait up to timeout_ms (-1 forever, 0 poll) for a card, connect, copy its
+ * ATR (see dxp_chip_ops.wait_card).  DX_ERR_NO_CARD when none came;
+ * dx_device_cancel() stops the wait (DX_ERR_CANCELLED). */
+DX_API dx_status dx_device_wait_card(dx_device *dev, int32_t timeout_ms, uint8_t *atr,
+                                     size_t atr_size, size_t *atr_len, dx_error *err);
+/* One command APDU, the whole response with SW1 SW2 into rsp (rsp_size bytes).
+ * A plugin's reply is checked (length within the buffer, at least SW1 SW2). */
+DX_API dx_status dx_device_transmit(dx_device *dev, const uint8_t *cmd, size_t cmd_len,
+                                    uint8_t *rsp, size_t rsp_size, size_t *rsp_len,
+                                    dx_error *err);
+/* Drop the connection to the card. */
+DX_API dx_status dx_device_release_card(dx_device *dev, dx_error *err);
+
 /* ---- capture sets ------------------------------------------------------- */
 
 /* zlib level of capture PNGs when dx_capture_options.png_compression is -1.

@@ -654,6 +654,134 @@ dx_status dx_device_capture(dx_device *dev, const char *illumination, void *buf,
     return DX_OK;
 }
 
+/* ---- chip readers ---------------------------------------------------------- */
+
+bool dx_device_is_chip_reader(const dx_device *dev)
+{
+    return dev && (dev->copy.desc.kinds & DXP_KIND_CHIP_READER) && dev->plugin->desc->chip;
+}
+
+static dx_status check_chip(dx_device *dev, dx_error *err)
+{
+    dx_status st;
+    if ((st = check_open(dev, err)) != DX_OK)
+        return st;
+    if (!dx_device_is_chip_reader(dev))
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "device %s is not a chip reader", dev->id);
+    return DX_OK;
+}
+
+/* Runs one chip operation with the locks and in_op flag a capture uses, so
+ * cancel and close behave the same. */
+typedef dx_status (*chip_call)(dx_device *dev, void *arg);
+
+static dx_status run_chip_op(dx_device *dev, chip_call call, void *arg)
+{
+    dx_status st;
+    pthread_mutex_lock(&dev->op);
+    pthread_mutex_lock(&dev->state);
+    dev->in_op = dev->pdev != NULL;
+    pthread_mutex_unlock(&dev->state);
+    plug_lock(dev->plugin);
+    st = dev->pdev ? call(dev, arg) : DX_ERR_STATE;
+    plug_unlock(dev->plugin);
+    pthread_mutex_lock(&dev->state);
+    dev->in_op = false;
+    pthread_cond_broadcast(&dev->op_done);
+    pthread_mutex_unlock(&dev->state);
+    pthread_mutex_unlock(&dev->op);
+    return st;
+}
+
+typedef struct wait_args {
+    int32_t timeout_ms;
+    uint8_t *atr;
+    size_t atr_size, *atr_len;
+} wait_args;
+
+static dx_status call_wait(dx_device *dev, void *arg)
+{
+    wait_args *a = arg;
+    return dev->plugin->desc->chip->wait_card(dev->pdev, a->timeout_ms, a->atr, a->atr_size,
+                                              a->atr_len);
+}
+
+dx_status dx_device_wait_card(dx_device *dev, int32_t timeout_ms, uint8_t *atr, size_t atr_size,
+                              size_t *atr_len, dx_error *err)
+{
+    dx_status st;
+    size_t len = 0;
+    if ((st = check_chip(dev, err)) != DX_OK)
+        return st;
+    if (!atr || !atr_len || atr_size < 2)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_wait_card: no ATR buffer");
+    *atr_len = 0;
+    wait_args a = {timeout_ms, atr, atr_size, &len};
+    st = run_chip_op(dev, call_wait, &a);
+    if (st == DX_OK && (len == 0 || len > atr_size))
+        return dx_error_set(err, DX_ERR_PROTOCOL,
+                            "device %s: wait_card reported an ATR of %zu bytes for a %zu-byte "
+                            "buffer", dev->id, len, atr_size);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: %s", dev->id,
+                            st == DX_ERR_NO_CARD ? "no card in the field" : dx_status_str(st));
+    *atr_len = len;
+    return DX_OK;
+}
+
+typedef struct xmit_args {
+    const uint8_t *cmd;
+    size_t cmd_len;
+    uint8_t *rsp;
+    size_t rsp_size, *rsp_len;
+} xmit_args;
+
+static dx_status call_transmit(dx_device *dev, void *arg)
+{
+    xmit_args *a = arg;
+    return dev->plugin->desc->chip->transmit(dev->pdev, a->cmd, a->cmd_len, a->rsp, a->rsp_size,
+                                             a->rsp_len);
+}
+
+dx_status dx_device_transmit(dx_device *dev, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
+                             size_t rsp_size, size_t *rsp_len, dx_error *err)
+{
+    dx_status st;
+    size_t len = 0;
+    if ((st = check_chip(dev, err)) != DX_OK)
+        return st;
+    if (!cmd || cmd_len < 4 || cmd_len > 65544 || !rsp || rsp_size < 2 || !rsp_len)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "dx_device_transmit: bad buffers");
+    *rsp_len = 0;
+    xmit_args a = {cmd, cmd_len, rsp, rsp_size, &len};
+    st = run_chip_op(dev, call_transmit, &a);
+    if (st == DX_OK && (len < 2 || len > rsp_size))
+        return dx_error_set(err, DX_ERR_PROTOCOL,
+                            "device %s: transmit reported %zu response bytes for a %zu-byte "
+                            "buffer", dev->id, len, rsp_size);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: transmit: %s", dev->id, dx_status_str(st));
+    *rsp_len = len;
+    return DX_OK;
+}
+
+static dx_status call_release(dx_device *dev, void *arg)
+{
+    (void)arg;
+    return dev->plugin->desc->chip->release_card(dev->pdev);
+}
+
+dx_status dx_device_release_card(dx_device *dev, dx_error *err)
+{
+    dx_status st;
+    if ((st = check_chip(dev, err)) != DX_OK)
+        return st;
+    st = run_chip_op(dev, call_release, NULL);
+    if (st != DX_OK)
+        return dx_error_set(err, st, "device %s: release_card: %s", dev->id, dx_status_str(st));
+    return DX_OK;
+}
+
 static dx_status cancel_once_locked(dx_device *dev)
 {
     if (dev->cap)

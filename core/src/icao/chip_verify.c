@@ -1,0 +1,307 @@
+/* docex — verifying a chip read, and its record: chip.json, the raw files,
+ * the face image, a terminal summary. */
+#include "icao/chip_internal.h"
+#include "host/host_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capture/manifest.h"
+#include "icao/tlv.h"
+
+#define CHIP_JSON_FORMAT "docex.chip_read/1"
+
+static void hex_of(const uint8_t *d, size_t n, char *out)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[d[i] >> 4];
+        out[2 * i + 1] = hx[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static size_t unhex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (; s[0] && s[1] && n < cap; s += 2) {
+        unsigned v;
+        if (sscanf(s, "%2x", &v) != 1)
+            return 0;
+        out[n++] = (uint8_t)v;
+    }
+    return s[0] ? 0 : n;
+}
+
+void dx_chip_verify_clear(dx_chip_result *r)
+{
+    json_decref(r->pa);
+    json_decref(r->aa);
+    json_decref(r->face);
+    free(r->face_rgb);
+    r->pa = r->aa = r->face = NULL;
+    r->face_rgb = NULL;
+    r->verify_run = r->verified = r->dg1_ok = false;
+}
+
+void dx_chip_load_aa(dx_chip_result *r, const char *path)
+{
+    json_t *j = json_load_file(path, 0, NULL);
+    const char *c = json_string_value(json_object_get(j, "challenge"));
+    const char *s = json_string_value(json_object_get(j, "response"));
+    uint8_t buf[1024];
+    size_t n;
+    if (c && s && unhex(c, r->aa_challenge, sizeof r->aa_challenge) == 8 &&
+        (n = unhex(s, buf, sizeof buf)) > 0 && (r->aa_response = malloc(n))) {
+        memcpy(r->aa_response, buf, n);
+        r->aa_len = n;
+        r->aa_attempted = true;
+        r->aa_status = DX_OK;
+    }
+    json_decref(j);
+}
+
+/* DG1: 61 { 5F1F MRZ } (9303 Part 10 §4.7.1), through the MRZ parser. */
+static void verify_dg1(dx_chip_result *r)
+{
+    const dx_chip_file *f = dx_chip_result_file(r, "EF.DG1");
+    dx_error e = {0};
+    dx_tlv outer, mrz;
+    r->dg1_ok = false;
+    if (!f || f->status != DX_OK) {
+        snprintf(r->dg1_error, sizeof r->dg1_error, "DG1 not read");
+        return;
+    }
+    if (dx_tlv_parse_single(f->data, f->len, 0x61, &outer, "EF.DG1", &e) != DX_OK ||
+        dx_tlv_find(outer.value, outer.len, 0x5F1F, &mrz, "EF.DG1", &e) != DX_OK) {
+        dx_strlcpy(r->dg1_error, e.message, sizeof r->dg1_error);
+        return;
+    }
+    size_t per = mrz.len == 90 ? 30 : mrz.len == 72 ? 36 : mrz.len == 88 ? 44 : 0;
+    if (!per) {
+        snprintf(r->dg1_error, sizeof r->dg1_error,
+                 "EF.DG1: an MRZ of %zu characters (90, 72 or 88 expected)", mrz.len);
+        return;
+    }
+    char lines[3][45];
+    const char *lp[3];
+    size_t n = mrz.len / per;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(lines[i], mrz.value + i * per, per);
+        lines[i][per] = '\0';
+        lp[i] = lines[i];
+    }
+    if (dx_mrz_parse(lp, n, NULL, &r->dg1, &e) != DX_OK) {
+        snprintf(r->dg1_error, sizeof r->dg1_error, "EF.DG1: %.180s", e.message);
+        return;
+    }
+    r->dg1_ok = true;
+}
+
+dx_status dx_chip_verify(dx_chip_result *r, const char *trust_dir, int64_t at_unix, dx_error *err)
+{
+    if (!r)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "chip verify: no result");
+    (void)trust_dir;
+    (void)at_unix;
+    dx_chip_verify_clear(r);
+    r->verify_run = true;
+    verify_dg1(r);
+    r->verified = r->dg1_ok && r->dg1.valid;
+    return DX_OK;
+}
+
+bool dx_chip_result_verified(const dx_chip_result *r)
+{
+    return r && r->verify_run && r->verified;
+}
+
+const dx_mrz *dx_chip_result_dg1(const dx_chip_result *r)
+{
+    return r && r->dg1_ok ? &r->dg1 : NULL;
+}
+
+/* ---- chip.json ------------------------------------------------------------------ */
+
+static json_t *ms(double v)
+{
+    return json_real((double)(long long)(v * 1000 + 0.5) / 1000);
+}
+
+char *dx_chip_result_to_json(const dx_chip_result *r)
+{
+    if (!r)
+        return NULL;
+    json_t *o = json_object(), *files = json_array(), *t = json_object();
+    char atr[2 * sizeof r->atr + 1];
+    hex_of(r->atr, r->atr_len, atr);
+    json_object_set_new(o, "format", json_string(CHIP_JSON_FORMAT));
+    json_object_set_new(o, "device", json_string(r->device));
+    json_object_set_new(o, "atr", r->offline ? json_null() : json_string(atr));
+    json_object_set_new(o, "access", json_pack("{s:s,s:s,s:s,s:b}", "protocol", r->protocol,
+                                               "parameters", r->protocol_detail, "password",
+                                               r->password, "extended_length", r->extended));
+    if (r->note[0])
+        json_object_set_new(o, "note", json_string(r->note));
+    for (size_t i = 0; i < r->n_files; i++) {
+        const dx_chip_file *f = &r->files[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "name", json_string(f->name));
+        char fid[8];
+        snprintf(fid, sizeof fid, "%04X", f->fid);
+        json_object_set_new(j, "fid", json_string(fid));
+        json_object_set_new(j, "status", json_string(f->status == DX_OK ? "read"
+                                                     : f->status == DX_ERR_NOT_FOUND ? "absent"
+                                                     : f->status == DX_ERR_STATE ? "not_allowed"
+                                                                                 : "failed"));
+        if (f->status == DX_OK) {
+            json_object_set_new(j, "bytes", json_integer((json_int_t)f->len));
+            json_object_set_new(j, "sha256", json_string(f->sha256));
+        }
+        if (f->error[0] && f->status != DX_OK)
+            json_object_set_new(j, "error", json_string(f->error));
+        if (!r->offline) {
+            json_object_set_new(j, "ms", ms(f->ms));
+            json_object_set_new(j, "apdus", json_integer(f->apdus));
+        }
+        json_array_append_new(files, j);
+    }
+    json_object_set_new(o, "files", files);
+    if (r->verify_run) {
+        json_t *dg1 = json_object();
+        if (r->dg1_ok) {
+            char *mj = dx_mrz_to_json(&r->dg1);
+            json_t *m = mj ? json_loads(mj, 0, NULL) : NULL;
+            free(mj);
+            json_object_set_new(dg1, "mrz", m ? m : json_null());
+        } else {
+            json_object_set_new(dg1, "error", json_string(r->dg1_error));
+        }
+        json_object_set_new(o, "dg1", dg1);
+        if (r->face)
+            json_object_set(o, "face", r->face);
+        json_object_set(o, "passive_authentication",
+                        r->pa ? r->pa : json_pack("{s:s}", "result", "not_run"));
+        json_object_set(o, "active_authentication",
+                        r->aa ? r->aa
+                              : json_pack("{s:s}", "result",
+                                          r->aa_attempted ? "not_verified" : "not_run"));
+        json_object_set_new(o, "verified", json_boolean(r->verified));
+    }
+    if (r->aa_attempted) {
+        char c[17], *s = malloc(2 * r->aa_len + 1);
+        hex_of(r->aa_challenge, 8, c);
+        if (s)
+            hex_of(r->aa_response ? r->aa_response : (const uint8_t *)"", r->aa_len, s);
+        json_object_set_new(o, "aa_exchange",
+                            json_pack("{s:s,s:s?,s:s?}", "challenge", c, "response",
+                                      r->aa_status == DX_OK ? s : NULL, "error",
+                                      r->aa_error[0] ? r->aa_error : NULL));
+        free(s);
+    }
+    if (!r->offline) {
+        json_object_set_new(t, "apdus", json_integer(r->apdus));
+        json_object_set_new(t, "bytes_sent", json_integer((json_int_t)r->bytes_sent));
+        json_object_set_new(t, "bytes_received", json_integer((json_int_t)r->bytes_received));
+        json_object_set_new(t, "wait_card_ms", ms(r->wait_ms));
+        json_object_set_new(t, "access_ms", ms(r->access_ms));
+        json_object_set_new(t, "read_ms", ms(r->read_ms));
+        json_object_set_new(t, "aa_ms", ms(r->aa_ms));
+        json_object_set_new(t, "total_ms", ms(r->total_ms));
+        json_object_set_new(o, "link", t);
+    } else {
+        json_decref(t);
+    }
+    if (r->stopped[0])
+        json_object_set_new(o, "stopped", json_string(r->stopped));
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_error *err)
+{
+    dx_status st;
+    if (!r || !dir)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "chip write: no result or directory");
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+    for (size_t i = 0; i < r->n_files; i++) {
+        const dx_chip_file *f = &r->files[i];
+        if (f->status == DX_OK &&
+            (st = dx_file_write_atomic(dir, f->name, f->data, f->len, NULL, err)) != DX_OK)
+            return st;
+    }
+    if (r->aa_attempted && r->aa_status == DX_OK) {
+        char c[17], *s = malloc(2 * r->aa_len + 1);
+        if (!s)
+            return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+        hex_of(r->aa_challenge, 8, c);
+        hex_of(r->aa_response, r->aa_len, s);
+        json_t *j = json_pack("{s:s,s:s}", "challenge", c, "response", s);
+        free(s);
+        char *text = json_dumps(j, JSON_INDENT(2));
+        json_decref(j);
+        st = text ? dx_file_write_atomic(dir, "aa.json", text, strlen(text), NULL, err)
+                  : dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+        free(text);
+        if (st)
+            return st;
+    }
+    char *text = dx_chip_result_to_json(r);
+    if (!text)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    size_t n = strlen(text);
+    char *nl = realloc(text, n + 2);
+    if (!nl) {
+        free(text);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
+    nl[n] = '\n';
+    st = dx_file_write_atomic(dir, "chip.json", nl, n + 1, NULL, err);
+    free(nl);
+    return st;
+}
+
+void dx_chip_result_print(const dx_chip_result *r, FILE *f)
+{
+    if (!r || !f)
+        return;
+    if (!r->offline)
+        fprintf(f, "chip: %s, %s (%s)%s\n", r->device, r->protocol, r->protocol_detail,
+                r->extended ? ", extended length" : "");
+    if (r->note[0])
+        fprintf(f, "note: %s\n", r->note);
+    for (size_t i = 0; i < r->n_files; i++) {
+        const dx_chip_file *x = &r->files[i];
+        if (x->status == DX_OK)
+            fprintf(f, "  %-14s %6zu bytes  sha256 %.16s...%s\n", x->name, x->len, x->sha256,
+                    r->offline ? "" : "");
+        else
+            fprintf(f, "  %-14s %s%s%s\n", x->name,
+                    x->status == DX_ERR_NOT_FOUND ? "absent"
+                    : x->status == DX_ERR_STATE   ? "not allowed"
+                                                  : "FAILED",
+                    x->error[0] && x->status != DX_ERR_NOT_FOUND ? ": " : "",
+                    x->status != DX_ERR_NOT_FOUND ? x->error : "");
+    }
+    if (r->verify_run) {
+        if (r->dg1_ok)
+            fprintf(f, "DG1: %s %s, %s, %s%s\n", r->dg1.surname, r->dg1.given_names,
+                    r->dg1.document_number, dx_mrz_format_name(r->dg1.format),
+                    r->dg1.valid ? "" : " (MRZ checks FAIL)");
+        else
+            fprintf(f, "DG1: %s\n", r->dg1_error);
+    }
+    if (!r->offline)
+        fprintf(f, "link: %u APDUs, %llu bytes sent, %llu received, %.0f ms (access %.0f ms, "
+                   "files %.0f ms)\n",
+                r->apdus, (unsigned long long)r->bytes_sent, (unsigned long long)r->bytes_received,
+                r->total_ms, r->access_ms, r->read_ms);
+    if (r->stopped[0])
+        fprintf(f, "stopped: %s\n", r->stopped);
+}
