@@ -57,6 +57,9 @@ typedef struct dx_chip_read_options {
     dx_chip_extended extended;
     size_t short_read;             /* bytes per short READ BINARY; 0: 0xDF */
     const volatile sig_atomic_t *interrupt; /* non-zero: stop (DX_ERR_CANCELLED) */
+    /* The printed MRZ, when known: dx_chip_verify() compares DG1 with it. */
+    const char *const *printed_mrz;
+    size_t n_printed_mrz;
 } dx_chip_read_options;
 
 #define DX_CHIP_MAX_FILES 20

@@ -33,5 +33,7 @@ int dx_cmd_capture(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_plugin_check(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_mrz(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_synth(const dx_cli_globals *g, int argc, char **argv);
+int dx_cmd_chip(const dx_cli_globals *g, int argc, char **argv);
+int dx_cmd_specimen(const dx_cli_globals *g, int argc, char **argv);
 
 #endif

@@ -395,6 +395,8 @@ dx_status dx_chip_read(dx_device *dev, const dx_chip_read_options *o, dx_chip_re
     if (!r)
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
     dx_strlcpy(r->device, dx_device_id(dev), sizeof r->device);
+    for (size_t i = 0; i < o->n_printed_mrz && i < DX_MRZ_MAX_LINES; i++)
+        snprintf(r->printed[r->n_printed++], sizeof r->printed[0], "%.44s", o->printed_mrz[i]);
     snprintf(r->protocol, sizeof r->protocol, "none");
     session s = {.x = {dev, r, o->interrupt, 0}};
     s.ch.transport = (dx_apdu_transport){xmit, &s.x};
@@ -615,6 +617,15 @@ dx_status dx_chip_result_load(const char *dir, dx_chip_result **out, dx_error *e
     char path[4200];
     snprintf(path, sizeof path, "%s/aa.json", dir);
     dx_chip_load_aa(r, path);
+    snprintf(path, sizeof path, "%s/chip.json", dir); /* the printed MRZ a read recorded */
+    json_t *cj = json_load_file(path, 0, NULL);
+    json_t *pm = json_object_get(cj, "printed_mrz");
+    for (size_t i = 0; json_is_array(pm) && i < json_array_size(pm) && i < DX_MRZ_MAX_LINES; i++) {
+        const char *l = json_string_value(json_array_get(pm, i));
+        if (l)
+            snprintf(r->printed[r->n_printed++], sizeof r->printed[0], "%.44s", l);
+    }
+    json_decref(cj);
     if (!dx_chip_result_file(r, "EF.SOD")) {
         dx_chip_result_free(r);
         return dx_error_set(err, DX_ERR_NOT_FOUND, "%s: no EF.SOD (nothing to verify)", dir);

@@ -31,6 +31,8 @@ struct dx_chip_result {
     dx_status aa_status;
     char aa_error[200];
     char stopped[300];          /* the error that ended the read early, or "" */
+    char printed[DX_MRZ_MAX_LINES][45]; /* the printed MRZ (compared with DG1) */
+    size_t n_printed;
     /* verification (chip_verify.c) */
     bool verify_run, verified;
     bool dg1_ok;
@@ -39,6 +41,7 @@ struct dx_chip_result {
     json_t *pa;                 /* passive authentication report */
     json_t *aa;                 /* active authentication result */
     json_t *face;               /* DG2's face: format, size, decoded or why not */
+    json_t *dg1_vs_printed;     /* DG1 against the printed MRZ */
     uint8_t *face_rgb;
     uint32_t face_w, face_h;
 };

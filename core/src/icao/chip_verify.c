@@ -42,8 +42,9 @@ void dx_chip_verify_clear(dx_chip_result *r)
     json_decref(r->pa);
     json_decref(r->aa);
     json_decref(r->face);
+    json_decref(r->dg1_vs_printed);
     free(r->face_rgb);
-    r->pa = r->aa = r->face = NULL;
+    r->pa = r->aa = r->face = r->dg1_vs_printed = NULL;
     r->face_rgb = NULL;
     r->verify_run = r->verified = r->dg1_ok = false;
 }
@@ -112,6 +113,24 @@ dx_status dx_chip_verify(dx_chip_result *r, const char *trust_dir, int64_t at_un
     r->verify_run = true;
     verify_dg1(r);
     r->verified = r->dg1_ok && r->dg1.valid;
+    /* the chip against the printed page */
+    if (r->n_printed && r->dg1_ok) {
+        json_t *diff = json_array();
+        bool same = r->n_printed == r->dg1.n_lines;
+        for (size_t l = 0; l < r->n_printed && l < r->dg1.n_lines; l++)
+            for (size_t c = 0; r->printed[l][c] || r->dg1.lines[l][c]; c++)
+                if (r->printed[l][c] != r->dg1.lines[l][c]) {
+                    char p[2] = {r->printed[l][c], 0}, q[2] = {r->dg1.lines[l][c], 0};
+                    json_array_append_new(diff, json_pack("{s:i,s:i,s:s,s:s}", "line", (int)l + 1,
+                                                          "column", (int)c + 1, "printed", p,
+                                                          "chip", q));
+                    same = false;
+                    if (!r->printed[l][c] || !r->dg1.lines[l][c])
+                        break;
+                }
+        r->dg1_vs_printed = json_pack("{s:b,s:o}", "match", same, "differences", diff);
+        r->verified = r->verified && same;
+    }
     return DX_OK;
 }
 
@@ -182,6 +201,8 @@ char *dx_chip_result_to_json(const dx_chip_result *r)
             json_object_set_new(dg1, "error", json_string(r->dg1_error));
         }
         json_object_set_new(o, "dg1", dg1);
+        if (r->dg1_vs_printed)
+            json_object_set(o, "dg1_vs_printed_mrz", r->dg1_vs_printed);
         if (r->face)
             json_object_set(o, "face", r->face);
         json_object_set(o, "passive_authentication",
@@ -197,10 +218,13 @@ char *dx_chip_result_to_json(const dx_chip_result *r)
         hex_of(r->aa_challenge, 8, c);
         if (s)
             hex_of(r->aa_response ? r->aa_response : (const uint8_t *)"", r->aa_len, s);
-        json_object_set_new(o, "aa_exchange",
-                            json_pack("{s:s,s:s?,s:s?}", "challenge", c, "response",
-                                      r->aa_status == DX_OK ? s : NULL, "error",
-                                      r->aa_error[0] ? r->aa_error : NULL));
+        json_t *x = json_object();
+        json_object_set_new(x, "challenge", json_string(c));
+        if (r->aa_status == DX_OK && s)
+            json_object_set_new(x, "response", json_string(s));
+        if (r->aa_error[0])
+            json_object_set_new(x, "error", json_string(r->aa_error));
+        json_object_set_new(o, "aa_exchange", x);
         free(s);
     }
     if (!r->offline) {
@@ -218,6 +242,12 @@ char *dx_chip_result_to_json(const dx_chip_result *r)
     }
     if (r->stopped[0])
         json_object_set_new(o, "stopped", json_string(r->stopped));
+    if (r->n_printed) {
+        json_t *pm = json_array();
+        for (size_t i = 0; i < r->n_printed; i++)
+            json_array_append_new(pm, json_string(r->printed[i]));
+        json_object_set_new(o, "printed_mrz", pm);
+    }
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -296,6 +326,11 @@ void dx_chip_result_print(const dx_chip_result *r, FILE *f)
                     r->dg1.valid ? "" : " (MRZ checks FAIL)");
         else
             fprintf(f, "DG1: %s\n", r->dg1_error);
+        if (r->dg1_vs_printed)
+            fprintf(f, "DG1 against the printed MRZ: %s\n",
+                    json_is_true(json_object_get(r->dg1_vs_printed, "match"))
+                        ? "the same"
+                        : "DIFFERENT (see chip.json: dg1_vs_printed_mrz)");
     }
     if (!r->offline)
         fprintf(f, "link: %u APDUs, %llu bytes sent, %llu received, %.0f ms (access %.0f ms, "
