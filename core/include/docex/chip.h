@@ -57,6 +57,9 @@ typedef struct dx_chip_read_options {
     dx_chip_extended extended;
     size_t short_read;             /* bytes per short READ BINARY; 0: 0xDF */
     const volatile sig_atomic_t *interrupt; /* non-zero: stop (DX_ERR_CANCELLED) */
+    /* Only these data groups (1..16); NULL: every one EF.COM lists. */
+    const int *only_dgs;
+    size_t n_only_dgs;
     /* The printed MRZ, when known: dx_chip_verify() compares DG1 with it. */
     const char *const *printed_mrz;
     size_t n_printed_mrz;

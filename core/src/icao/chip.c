@@ -430,6 +430,12 @@ dx_status dx_chip_read(dx_device *dev, const dx_chip_read_options *o, dx_chip_re
                 dgs[n++] = listed[i];
         }
     }
+    if (o->only_dgs) {
+        n = 0;
+        for (size_t i = 0; i < o->n_only_dgs && n < 16; i++)
+            if (o->only_dgs[i] >= 1 && o->only_dgs[i] <= 16)
+                dgs[n++] = o->only_dgs[i];
+    }
     for (int i = 0; i < n; i++) {
         if (dgs[i] == 3 || dgs[i] == 4) { /* fingerprints, iris: EAC only */
             dx_chip_file *f = dx_chip_result_add(r, dgs[i] == 3 ? "EF.DG3" : "EF.DG4");

@@ -11,7 +11,12 @@
 #include <time.h>
 
 #include "capture/manifest.h"
+#include "icao/aa.h"
+#include "icao/lds.h"
+#include "icao/pa.h"
 #include "icao/tlv.h"
+#include "icao/trust.h"
+#include "synth/render.h"
 
 #define CHIP_JSON_FORMAT "docex.chip_read/1"
 
@@ -66,53 +71,169 @@ void dx_chip_load_aa(dx_chip_result *r, const char *path)
     json_decref(j);
 }
 
-/* DG1: 61 { 5F1F MRZ } (9303 Part 10 §4.7.1), through the MRZ parser. */
+/* DG1 (9303 Part 10 §4.7.1) through the MRZ parser. */
 static void verify_dg1(dx_chip_result *r)
 {
     const dx_chip_file *f = dx_chip_result_file(r, "EF.DG1");
     dx_error e = {0};
-    dx_tlv outer, mrz;
+    dx_lds_dg1 d;
     r->dg1_ok = false;
     if (!f || f->status != DX_OK) {
-        snprintf(r->dg1_error, sizeof r->dg1_error, "DG1 not read");
+        dx_strlcpy(r->dg1_error, "DG1 not read", sizeof r->dg1_error);
         return;
     }
-    if (dx_tlv_parse_single(f->data, f->len, 0x61, &outer, "EF.DG1", &e) != DX_OK ||
-        dx_tlv_find(outer.value, outer.len, 0x5F1F, &mrz, "EF.DG1", &e) != DX_OK) {
+    if (dx_lds_parse_dg1(f->data, f->len, NULL, &d, &e) != DX_OK) {
         dx_strlcpy(r->dg1_error, e.message, sizeof r->dg1_error);
         return;
     }
-    size_t per = mrz.len == 90 ? 30 : mrz.len == 72 ? 36 : mrz.len == 88 ? 44 : 0;
-    if (!per) {
-        snprintf(r->dg1_error, sizeof r->dg1_error,
-                 "EF.DG1: an MRZ of %zu characters (90, 72 or 88 expected)", mrz.len);
-        return;
-    }
-    char lines[3][45];
-    const char *lp[3];
-    size_t n = mrz.len / per;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(lines[i], mrz.value + i * per, per);
-        lines[i][per] = '\0';
-        lp[i] = lines[i];
-    }
-    if (dx_mrz_parse(lp, n, NULL, &r->dg1, &e) != DX_OK) {
-        snprintf(r->dg1_error, sizeof r->dg1_error, "EF.DG1: %.180s", e.message);
-        return;
-    }
+    r->dg1 = d.mrz;
     r->dg1_ok = true;
+}
+
+/* DG2's first face: the record's fields, and the image decoded. */
+static void verify_face(dx_chip_result *r)
+{
+    const dx_chip_file *f = dx_chip_result_file(r, "EF.DG2");
+    dx_error e = {0};
+    if (!f || f->status != DX_OK)
+        return;
+    dx_lds_dg2 *d = calloc(1, sizeof *d);
+    json_t *j = json_object();
+    if (!d || !j) {
+        free(d);
+        json_decref(j);
+        return;
+    }
+    if (dx_lds_parse_dg2(f->data, f->len, d, &e) != DX_OK || d->n_faces == 0) {
+        json_object_set_new(j, "error", json_string(d->n_faces ? e.message : e.message[0] ? e.message : "no face"));
+    } else {
+        const dx_lds_face *face = &d->faces[0];
+        static const char *const genders[] = {"unspecified", "male", "female"};
+        json_object_set_new(j, "faces", json_integer((json_int_t)d->n_faces));
+        json_object_set_new(j, "format", json_string(dx_lds_image_format_name(face->image_format)));
+        json_object_set_new(j, "declared", json_pack("{s:i,s:i}", "width", face->width, "height",
+                                                     face->height));
+        json_object_set_new(j, "image_bytes", json_integer((json_int_t)face->image_len));
+        json_object_set_new(j, "gender", json_string(face->gender < 3 ? genders[face->gender]
+                                                                     : "unknown"));
+        dx_lds_pixels px = {0};
+        /* a face is a few hundred pixels a side: 16 megapixels is plenty */
+        if (dx_lds_face_decode(face, 16u * 1000 * 1000, &px, &e) == DX_OK) {
+            json_object_set_new(j, "decoded", json_pack("{s:i,s:i}", "width", (int)px.width,
+                                                        "height", (int)px.height));
+            if (px.mismatch[0])
+                json_object_set_new(j, "mismatch", json_string(px.mismatch));
+            r->face_rgb = px.rgb;
+            r->face_w = (uint32_t)px.width;
+            r->face_h = (uint32_t)px.height;
+        } else {
+            json_object_set_new(j, "error", json_string(e.message));
+        }
+    }
+    free(d);
+    r->face = j;
+}
+
+static dx_status verify_pa(dx_chip_result *r, const char *trust_dir, int64_t at, bool *passed,
+                           dx_error *err)
+{
+    const dx_chip_file *sod = dx_chip_result_file(r, "EF.SOD");
+    dx_trust_store *ts = NULL;
+    dx_pa_dg dgs[16];
+    size_t n = 0;
+    *passed = false;
+    if (!sod || sod->status != DX_OK) {
+        r->pa = json_pack("{s:s,s:s}", "result", "failed", "detail", "EF.SOD was not read");
+        return DX_OK;
+    }
+    for (size_t i = 0; i < r->n_files && n < 16; i++)
+        if (r->files[i].dg > 0 && r->files[i].status == DX_OK)
+            dgs[n++] = (dx_pa_dg){r->files[i].dg, r->files[i].data, r->files[i].len};
+    json_t *trust_notes = NULL;
+    if (trust_dir) {
+        dx_status st = dx_trust_store_load(trust_dir, &ts, err);
+        if (st != DX_OK)
+            return st;
+        trust_notes = dx_trust_store_to_json(ts);
+    }
+    dx_pa_report *rep = calloc(1, sizeof *rep);
+    if (!rep) {
+        dx_trust_store_free(ts);
+        json_decref(trust_notes);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
+    dx_error e = {0};
+    dx_status st = dx_pa_verify(sod->data, sod->len, dgs, n, ts, at, rep, &e);
+    r->pa = dx_pa_report_to_json(rep);
+    if (r->pa && trust_notes)
+        json_object_set_new(r->pa, "trust_store", trust_notes);
+    else
+        json_decref(trust_notes);
+    if (r->pa && !trust_dir)
+        json_object_set_new(r->pa, "note", json_string("no trust store given (--trust): the "
+                                                       "Document Signer's chain is not checked"));
+    *passed = rep->overall == DX_PA_PASSED;
+    free(rep);
+    dx_trust_store_free(ts);
+    return st == DX_ERR_NO_MEMORY ? dx_error_set(err, st, "%s", e.message) : DX_OK;
+}
+
+/* Active Authentication (9303 Part 11 §6.1): the chip's signature of our
+ * challenge with the DG15 key (the algorithm for ECDSA from DG14). */
+static void verify_aa(dx_chip_result *r, bool *ok)
+{
+    const dx_chip_file *dg15 = dx_chip_result_file(r, "EF.DG15");
+    const dx_chip_file *dg14 = dx_chip_result_file(r, "EF.DG14");
+    dx_error e = {0};
+    *ok = true;
+    if (!dg15 || dg15->status != DX_OK) {
+        r->aa = json_pack("{s:s,s:s}", "result", "not_offered", "detail",
+                          "no DG15: the chip offers no Active Authentication");
+        return;
+    }
+    if (!r->aa_attempted || r->aa_status != DX_OK || !r->aa_response) {
+        *ok = false;
+        r->aa = json_pack("{s:s,s:s}", "result", "failed", "detail",
+                          r->aa_attempted ? r->aa_error : "not run (the chip was not asked)");
+        return;
+    }
+    dx_lds_pubkey key = {0};
+    if (dx_lds_parse_dg15(dg15->data, dg15->len, &key, &e) != DX_OK) {
+        *ok = false;
+        r->aa = json_pack("{s:s,s:s}", "result", "failed", "detail", e.message);
+        return;
+    }
+    char oid[64] = "";
+    dx_lds_security_infos si = {0};
+    if (dg14 && dg14->status == DX_OK && dx_lds_parse_dg14(dg14->data, dg14->len, &si, &e) == DX_OK)
+        for (size_t i = 0; i < si.n; i++)
+            if (si.infos[i].kind == DX_LDS_SI_AA && si.infos[i].algorithm[0])
+                dx_strlcpy(oid, si.infos[i].algorithm, sizeof oid);
+    dx_lds_security_infos_free(&si);
+    dx_aa_result res = {0};
+    dx_status st = dx_aa_verify(key.key, oid[0] ? oid : NULL, r->aa_challenge,
+                                sizeof r->aa_challenge, r->aa_response, r->aa_len, &res, &e);
+    dx_lds_pubkey_free(&key);
+    if (st != DX_OK && res.result == DX_AA_NOT_CHECKED && !res.detail[0])
+        dx_strlcpy(res.detail, e.message, sizeof res.detail);
+    r->aa = dx_aa_result_to_json(&res);
+    *ok = res.result == DX_AA_PASSED;
 }
 
 dx_status dx_chip_verify(dx_chip_result *r, const char *trust_dir, int64_t at_unix, dx_error *err)
 {
     if (!r)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "chip verify: no result");
-    (void)trust_dir;
-    (void)at_unix;
     dx_chip_verify_clear(r);
     r->verify_run = true;
     verify_dg1(r);
-    r->verified = r->dg1_ok && r->dg1.valid;
+    verify_face(r);
+    bool pa_ok = false, aa_ok = false;
+    dx_status st = verify_pa(r, trust_dir, at_unix, &pa_ok, err);
+    if (st != DX_OK)
+        return st;
+    verify_aa(r, &aa_ok);
+    r->verified = r->dg1_ok && r->dg1.valid && pa_ok && aa_ok;
     /* the chip against the printed page */
     if (r->n_printed && r->dg1_ok) {
         json_t *diff = json_array();
@@ -282,6 +403,17 @@ dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_erro
         if (st)
             return st;
     }
+    if (r->face_rgb) { /* DG2's face, decoded, for the report */
+        dx_synth_image img = {r->face_w, r->face_h, 3, 8, r->face_rgb};
+        uint8_t *png = NULL;
+        size_t plen = 0;
+        st = dx_synth_png_encode(&img, 0, &png, &plen, err);
+        if (st == DX_OK)
+            st = dx_file_write_atomic(dir, "face.png", png, plen, NULL, err);
+        free(png);
+        if (st)
+            return st;
+    }
     char *text = dx_chip_result_to_json(r);
     if (!text)
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
@@ -326,6 +458,42 @@ void dx_chip_result_print(const dx_chip_result *r, FILE *f)
                     r->dg1.valid ? "" : " (MRZ checks FAIL)");
         else
             fprintf(f, "DG1: %s\n", r->dg1_error);
+        if (r->face && json_object_get(r->face, "decoded"))
+            fprintf(f, "DG2: face %s, %lld x %lld\n",
+                    json_string_value(json_object_get(r->face, "format")),
+                    (long long)json_integer_value(json_object_get(json_object_get(r->face, "decoded"), "width")),
+                    (long long)json_integer_value(json_object_get(json_object_get(r->face, "decoded"), "height")));
+        else if (r->face)
+            fprintf(f, "DG2: %s\n", json_string_value(json_object_get(r->face, "error")));
+        if (r->pa) {
+            fprintf(f, "passive authentication: %s", json_string_value(json_object_get(r->pa, "result")));
+            const char *d = json_string_value(json_object_get(r->pa, "detail"));
+            bool same = d && strcmp(d, json_string_value(json_object_get(r->pa, "result"))) == 0;
+            fprintf(f, "%s%s\n", d && *d && !same ? ": " : "", d && !same ? d : "");
+            json_t *steps = json_object_get(r->pa, "steps");
+            const char *k;
+            json_t *v;
+            json_object_foreach(steps, k, v) {
+                const char *res = json_string_value(json_object_get(v, "result"));
+                if (res && strcmp(res, "passed") != 0)
+                    fprintf(f, "  %-15s %s: %s\n", k, res,
+                            json_string_value(json_object_get(v, "detail")));
+            }
+            size_t i;
+            json_array_foreach(json_object_get(r->pa, "data_groups"), i, v) {
+                const char *res = json_string_value(json_object_get(v, "result"));
+                if (res && strcmp(res, "passed") != 0)
+                    fprintf(f, "  DG%-13lld %s%s%s\n",
+                            (long long)json_integer_value(json_object_get(v, "dg")), res,
+                            json_string_value(json_object_get(v, "detail")) ? ": " : "",
+                            json_string_value(json_object_get(v, "detail")) ? json_string_value(json_object_get(v, "detail")) : "");
+            }
+        }
+        if (r->aa) {
+            const char *d = json_string_value(json_object_get(r->aa, "detail"));
+            fprintf(f, "active authentication: %s%s%s\n",
+                    json_string_value(json_object_get(r->aa, "result")), d ? ": " : "", d ? d : "");
+        }
         if (r->dg1_vs_printed)
             fprintf(f, "DG1 against the printed MRZ: %s\n",
                     json_is_true(json_object_get(r->dg1_vs_printed, "match"))
