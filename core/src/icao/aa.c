@@ -74,7 +74,7 @@ static void describe_key(EVP_PKEY *key, dx_aa_result *out)
                                            NULL) != 1)
             snprintf(group, sizeof group, "explicit parameters, %d bits",
                      EVP_PKEY_get_bits(key));
-        snprintf(out->key, sizeof out->key, "EC %s", group);
+        snprintf(out->key, sizeof out->key, "EC %.60s", group);
     } else {
         snprintf(out->key, sizeof out->key, "%s", EVP_PKEY_get0_type_name(key)
                                                       ? EVP_PKEY_get0_type_name(key) : "unknown");

@@ -848,7 +848,7 @@ static void overall(dx_pa_report *out)
     }
     if (failed[0]) {
         out->overall = DX_PA_FAILED;
-        snprintf(out->overall_detail, sizeof out->overall_detail, "failed: %s%s%s", failed,
+        snprintf(out->overall_detail, sizeof out->overall_detail, "failed: %.240s%s%.240s", failed,
                  unchecked[0] ? "; not checked: " : "", unchecked);
         return;
     }
