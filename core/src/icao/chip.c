@@ -65,19 +65,15 @@ dx_status dx_chip_access_from_mrz(const char *const *lines, size_t n_lines, dx_c
         return st;
     /* the raw fields, as the chip's keys were made from them (9303 Part 11
      * §9.7.2): a check digit that fails is still the chip's */
-    const char *l1 = m.lines[0], *l2 = m.lines[1];
+    const char *l2 = m.lines[1];
     switch (m.format) {
     case DX_MRZ_TD1:
         dx_strlcpy(out->document_number, m.document_number, sizeof out->document_number);
         memcpy(out->birth_date, l2, 6);
         memcpy(out->expiry_date, l2 + 8, 6);
         break;
-    case DX_MRZ_TD2:
+    case DX_MRZ_TD2: /* line 2 has the same positions in the 36 and 44 formats */
     case DX_MRZ_MRVB:
-        copy_field(out->document_number, sizeof out->document_number, l2, 9);
-        memcpy(out->birth_date, l2 + 13, 6);
-        memcpy(out->expiry_date, l2 + 21, 6);
-        break;
     case DX_MRZ_TD3:
     case DX_MRZ_MRVA:
         copy_field(out->document_number, sizeof out->document_number, l2, 9);
@@ -87,7 +83,6 @@ dx_status dx_chip_access_from_mrz(const char *const *lines, size_t n_lines, dx_c
     default:
         return dx_error_set(err, DX_ERR_DATA, "MRZ: unknown format");
     }
-    (void)l1;
     if (!out->document_number[0])
         return dx_error_set(err, DX_ERR_DATA, "MRZ: no document number");
     return DX_OK;

@@ -1,0 +1,629 @@
+/* Measurements over a region of a registered image (see measure.h). */
+#include "image/measure.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct box {
+    int x0, y0, x1, y1; /* pixels [x0, x1) x [y0, y1) */
+} box;
+
+/* The pixels whose centres lie in r (mm), clipped to the image. */
+static box box_of(const dx_reg_image *im, dx_reg_rect r)
+{
+    double ppm = im->dpi / 25.4;
+    box b;
+    b.x0 = (int)ceil((r.x - im->x_mm) * ppm - 0.5);
+    b.y0 = (int)ceil((r.y - im->y_mm) * ppm - 0.5);
+    b.x1 = (int)ceil((r.x + r.w - im->x_mm) * ppm - 0.5);
+    b.y1 = (int)ceil((r.y + r.h - im->y_mm) * ppm - 0.5);
+    if (b.x0 < 0) b.x0 = 0;
+    if (b.y0 < 0) b.y0 = 0;
+    if (b.x1 > im->w) b.x1 = im->w;
+    if (b.y1 > im->h) b.y1 = im->h;
+    return b;
+}
+
+static bool box_empty(box b)
+{
+    return b.x1 <= b.x0 || b.y1 <= b.y0;
+}
+
+static dx_status check(const dx_reg_image *im, dx_reg_rect r, box *b, dx_error *err)
+{
+    if (!im || !im->px || im->w <= 0 || im->h <= 0 || (im->ch != 1 && im->ch != 3) ||
+        !(im->dpi > 0))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: no image");
+    if (!(r.w > 0 && r.h > 0) || !isfinite(r.x) || !isfinite(r.y))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: empty region");
+    *b = box_of(im, r);
+    if (box_empty(*b))
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "measure: region %g,%g %gx%g mm lies outside the image", r.x, r.y,
+                            r.w, r.h);
+    return DX_OK;
+}
+
+static inline float lum_at(const dx_reg_image *im, int x, int y)
+{
+    const float *p = im->px + ((size_t)y * im->w + x) * im->ch;
+    return im->ch == 1 ? p[0] : 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+}
+
+/* Luminance of box b as a packed w x h plane (caller frees). */
+static float *lum_plane(const dx_reg_image *im, box b)
+{
+    int w = b.x1 - b.x0, h = b.y1 - b.y0;
+    float *o = malloc((size_t)w * h * sizeof *o);
+    if (!o)
+        return NULL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            o[(size_t)y * w + x] = lum_at(im, b.x0 + x, b.y0 + y);
+    return o;
+}
+
+/* ---- histogram percentiles ------------------------------------------------ */
+
+#define NBIN 1024 /* 1/4-level bins over 0..256 */
+
+static inline int bin_of(float v)
+{
+    int i = (int)(v * 4);
+    return i < 0 ? 0 : i >= NBIN ? NBIN - 1 : i;
+}
+
+static double percentile(const uint32_t *hist, size_t n, double q)
+{
+    size_t want = (size_t)ceil(q * n), acc = 0;
+    if (want < 1)
+        want = 1;
+    for (int i = 0; i < NBIN; i++) {
+        acc += hist[i];
+        if (acc >= want)
+            return (i + 0.5) / 4;
+    }
+    return 255;
+}
+
+static void hue_sat(double r, double g, double b, double *hue, double *sat)
+{
+    double mx = fmax(r, fmax(g, b)), mn = fmin(r, fmin(g, b)), c = mx - mn;
+    *sat = mx > 0 ? c / mx : 0;
+    if (c < 2) {
+        *hue = -1;
+        return;
+    }
+    double h;
+    if (mx == r)
+        h = fmod((g - b) / c, 6);
+    else if (mx == g)
+        h = (b - r) / c + 2;
+    else
+        h = (r - g) / c + 4;
+    h *= 60;
+    if (h < 0)
+        h += 360;
+    *hue = h;
+}
+
+dx_status dx_measure_stats_of(const dx_reg_image *im, dx_reg_rect r, dx_measure_stats *out,
+                              dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box b;
+    dx_status st = check(im, r, &b, err);
+    if (st != DX_OK)
+        return st;
+    uint32_t *hist = calloc(4 * NBIN, sizeof *hist);
+    if (!hist)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "measure: out of memory");
+    double s[4] = {0}, s2[4] = {0};
+    size_t n = 0;
+    int nch = im->ch;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++) {
+            const float *p = im->px + ((size_t)y * im->w + x) * nch;
+            float v[4];
+            for (int c = 0; c < nch; c++)
+                v[c] = p[c];
+            v[DX_MEASURE_L] = lum_at(im, x, y);
+            for (int c = 0; c < 4; c++) {
+                if (c >= nch && c != DX_MEASURE_L)
+                    continue;
+                s[c] += v[c];
+                s2[c] += (double)v[c] * v[c];
+                hist[c * NBIN + bin_of(v[c])]++;
+            }
+            n++;
+        }
+    out->ch = nch;
+    out->n = n;
+    for (int c = 0; c < 4; c++) {
+        if (c >= nch && c != DX_MEASURE_L)
+            continue;
+        out->mean[c] = s[c] / n;
+        double var = s2[c] / n - out->mean[c] * out->mean[c];
+        out->sd[c] = var > 0 ? sqrt(var) : 0;
+        out->p5[c] = percentile(hist + c * NBIN, n, 0.05);
+        out->p50[c] = percentile(hist + c * NBIN, n, 0.50);
+        out->p95[c] = percentile(hist + c * NBIN, n, 0.95);
+    }
+    free(hist);
+    if (nch == 3)
+        hue_sat(out->mean[0], out->mean[1], out->mean[2], &out->hue_deg, &out->saturation);
+    else
+        out->hue_deg = -1;
+    double p95 = out->p95[DX_MEASURE_L];
+    out->contrast = p95 > 0 ? (p95 - out->p5[DX_MEASURE_L]) / p95 : 0;
+    return DX_OK;
+}
+
+dx_status dx_measure_against_surround(const dx_reg_image *im, dx_reg_rect r, double ring_mm,
+                                      dx_measure_surround *out, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box b;
+    dx_status st = check(im, r, &b, err);
+    if (st != DX_OK)
+        return st;
+    if (!(ring_mm > 0))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: ring width %g mm", ring_mm);
+    box o = box_of(im, (dx_reg_rect){r.x - ring_mm, r.y - ring_mm, r.w + 2 * ring_mm,
+                                     r.h + 2 * ring_mm});
+    double si = 0, so = 0;
+    size_t ni = 0, no = 0;
+    for (int y = o.y0; y < o.y1; y++)
+        for (int x = o.x0; x < o.x1; x++) {
+            double v = lum_at(im, x, y);
+            if (x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1)
+                si += v, ni++;
+            else
+                so += v, no++;
+        }
+    if (!no)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: the ring lies outside the image");
+    out->mean_region = si / ni;
+    out->mean_ring = so / no;
+    out->difference = out->mean_region - out->mean_ring;
+    out->absorption = out->mean_ring > 0 ? 1 - out->mean_region / out->mean_ring : 0;
+    double mx = fmax(out->mean_region, out->mean_ring);
+    out->contrast = mx > 0 ? fabs(out->difference) / mx : 0;
+    return DX_OK;
+}
+
+dx_status dx_measure_fluorescence_of(const dx_reg_image *uv, dx_reg_rect region,
+                                     dx_reg_rect substrate, dx_measure_fluorescence *out,
+                                     dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dx_measure_stats rs, ss;
+    dx_status st;
+    if ((st = dx_measure_stats_of(uv, region, &rs, err)) != DX_OK ||
+        (st = dx_measure_stats_of(uv, substrate, &ss, err)) != DX_OK)
+        return st;
+    out->region_mean = rs.mean[DX_MEASURE_L];
+    out->substrate_mean = ss.mean[DX_MEASURE_L];
+    out->contrast = out->region_mean - out->substrate_mean;
+    out->peak_contrast = rs.p95[DX_MEASURE_L] - ss.p50[DX_MEASURE_L];
+    box b = box_of(uv, region);
+    double lim = ss.p50[DX_MEASURE_L] + 20, acc[3] = {0};
+    size_t ng = 0;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++)
+            if (lum_at(uv, x, y) > lim) {
+                ng++;
+                if (uv->ch == 3) {
+                    const float *p = uv->px + ((size_t)y * uv->w + x) * 3;
+                    for (int c = 0; c < 3; c++)
+                        acc[c] += p[c] - ss.mean[c];
+                }
+            }
+    out->glow_fraction = (double)ng / rs.n;
+    out->hue_deg = -1;
+    if (ng && uv->ch == 3) {
+        double sat;
+        hue_sat(fmax(acc[0] / ng, 0), fmax(acc[1] / ng, 0), fmax(acc[2] / ng, 0), &out->hue_deg,
+                &sat);
+    }
+    return DX_OK;
+}
+
+dx_status dx_measure_ir_absorption(const dx_reg_image *ir, const dx_reg_image *white,
+                                   dx_reg_rect region, dx_measure_absorption *out, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box b;
+    dx_status st = check(ir, region, &b, err);
+    if (st != DX_OK)
+        return st;
+    dx_measure_stats ws;
+    if (white) {
+        if (white->dpi != ir->dpi || white->x_mm != ir->x_mm || white->y_mm != ir->y_mm ||
+            white->w != ir->w || white->h != ir->h)
+            return dx_error_set(err, DX_ERR_INVALID_ARG,
+                                "measure: the white and IR images are not on the same grid");
+        if ((st = dx_measure_stats_of(white, region, &ws, err)) != DX_OK)
+            return st;
+    }
+    size_t n = 0, nink = 0, npap = 0;
+    double sink = 0, spap = 0;
+    double paper = white ? ws.p95[DX_MEASURE_L] : 0;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++) {
+            n++;
+            if (!white)
+                continue;
+            double w = lum_at(white, x, y), v = lum_at(ir, x, y);
+            if (w < 0.4 * paper)
+                sink += v, nink++;
+            else if (w > 0.85 * paper)
+                spap += v, npap++;
+        }
+    double ir_paper;
+    if (white && npap) {
+        ir_paper = spap / npap;
+    } else { /* without white light: the IR image's own paper level */
+        dx_measure_stats is;
+        if ((st = dx_measure_stats_of(ir, region, &is, err)) != DX_OK)
+            return st;
+        ir_paper = is.p95[DX_MEASURE_L];
+    }
+    out->ir_paper_mean = ir_paper;
+    if (nink) {
+        out->ir_ink_mean = sink / nink;
+        out->absorption = ir_paper > 0 ? 1 - out->ir_ink_mean / ir_paper : 0;
+    }
+    out->ink_fraction = (double)nink / n;
+    size_t ndark = 0;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++)
+            if (lum_at(ir, x, y) < 0.5 * ir_paper)
+                ndark++;
+    out->dark_fraction = (double)ndark / n;
+    return DX_OK;
+}
+
+/* ---- similarity -------------------------------------------------------------- */
+
+/* Resize a w x h plane to dw x dh: bilinear, averaged over k x k sub-samples
+ * when shrinking by k or more. */
+static float *resize_plane(const float *s, int w, int h, int dw, int dh)
+{
+    float *o = malloc((size_t)dw * dh * sizeof *o);
+    if (!o)
+        return NULL;
+    double rx = (double)w / dw, ry = (double)h / dh;
+    int k = (int)ceil(fmax(rx, ry));
+    if (k < 1)
+        k = 1;
+    if (k > 8)
+        k = 8;
+    for (int j = 0; j < dh; j++)
+        for (int i = 0; i < dw; i++) {
+            double acc = 0;
+            for (int b = 0; b < k; b++)
+                for (int a = 0; a < k; a++) {
+                    double x = (i + (a + 0.5) / k) * rx - 0.5, y = (j + (b + 0.5) / k) * ry - 0.5;
+                    if (x < 0) x = 0;
+                    if (y < 0) y = 0;
+                    if (x > w - 1) x = w - 1;
+                    if (y > h - 1) y = h - 1;
+                    int ix = (int)x, iy = (int)y;
+                    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
+                    double fx = x - ix, fy = y - iy;
+                    double p = s[(size_t)iy * w + ix] + (s[(size_t)iy * w + ix1] - s[(size_t)iy * w + ix]) * fx;
+                    double q = s[(size_t)iy1 * w + ix] + (s[(size_t)iy1 * w + ix1] - s[(size_t)iy1 * w + ix]) * fx;
+                    acc += p + (q - p) * fy;
+                }
+            o[(size_t)j * dw + i] = (float)(acc / (k * k));
+        }
+    return o;
+}
+
+/* Separable Gaussian blur (sigma 1.5, radius 5), edges clamped. */
+static void gauss(const float *s, float *tmp, float *o, int w, int h)
+{
+    float k[11];
+    double sum = 0, kk[11];
+    for (int i = -5; i <= 5; i++)
+        sum += kk[i + 5] = exp(-(i * i) / (2 * 1.5 * 1.5));
+    for (int i = 0; i < 11; i++)
+        k[i] = (float)(kk[i] / sum);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float a = 0;
+            for (int i = -5; i <= 5; i++) {
+                int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
+                a += k[i + 5] * s[(size_t)y * w + xx];
+            }
+            tmp[(size_t)y * w + x] = a;
+        }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float a = 0;
+            for (int i = -5; i <= 5; i++) {
+                int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+                a += k[i + 5] * tmp[(size_t)yy * w + x];
+            }
+            o[(size_t)y * w + x] = a;
+        }
+}
+
+/* Mean SSIM of two w x h planes (Wang et al. 2004). */
+static double ssim(const float *x, const float *y, int w, int h, bool *ok)
+{
+    size_t n = (size_t)w * h;
+    float *buf = malloc(n * 8 * sizeof *buf);
+    if (!buf) {
+        *ok = false;
+        return 0;
+    }
+    float *xx = buf, *yy = buf + n, *xy = buf + 2 * n, *mx = buf + 3 * n, *my = buf + 4 * n,
+          *sxx = buf + 5 * n, *syy = buf + 6 * n, *tmp = buf + 7 * n;
+    for (size_t i = 0; i < n; i++)
+        xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
+    gauss(x, tmp, mx, w, h);
+    gauss(y, tmp, my, w, h);
+    gauss(xx, tmp, sxx, w, h);
+    gauss(yy, tmp, syy, w, h);
+    gauss(xy, tmp, xx, w, h); /* xx now holds the blurred xy */
+    const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        double mux = mx[i], muy = my[i];
+        double vx = sxx[i] - mux * mux, vy = syy[i] - muy * muy, cxy = xx[i] - mux * muy;
+        acc += ((2 * mux * muy + C1) * (2 * cxy + C2)) /
+               ((mux * mux + muy * muy + C1) * (vx + vy + C2));
+    }
+    free(buf);
+    *ok = true;
+    return acc / n;
+}
+
+dx_status dx_measure_similarity_of(const dx_reg_image *a, dx_reg_rect ra, const dx_reg_image *b,
+                                   dx_reg_rect rb, double max_shift_mm,
+                                   dx_measure_similarity *out, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box ba, bb;
+    dx_status st;
+    if ((st = check(a, ra, &ba, err)) != DX_OK || (st = check(b, rb, &bb, err)) != DX_OK)
+        return st;
+    if (!(max_shift_mm >= 0 && max_shift_mm <= 20))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: shift %g mm outside 0..20",
+                            max_shift_mm);
+    int tw = ba.x1 - ba.x0, th = ba.y1 - ba.y0;
+    int bw = bb.x1 - bb.x0, bh = bb.y1 - bb.y0;
+    if (tw < 4 || th < 4 || bw < 4 || bh < 4)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: region under 4 x 4 pixels");
+    double ppm = a->dpi / 25.4;
+    int sh = (int)lround(max_shift_mm * ppm);
+    /* search window: ra grown by the shift, clipped to a */
+    box bs = {ba.x0 - sh, ba.y0 - sh, ba.x1 + sh, ba.y1 + sh};
+    if (bs.x0 < 0) bs.x0 = 0;
+    if (bs.y0 < 0) bs.y0 = 0;
+    if (bs.x1 > a->w) bs.x1 = a->w;
+    if (bs.y1 > a->h) bs.y1 = a->h;
+    int sw = bs.x1 - bs.x0, shh = bs.y1 - bs.y0;
+    float *S = lum_plane(a, bs), *Braw = lum_plane(b, bb), *T = NULL, *A = NULL;
+    double *sat = NULL, *sat2 = NULL;
+    if (!S || !Braw)
+        goto nomem;
+    T = (bw == tw && bh == th) ? Braw : resize_plane(Braw, bw, bh, tw, th);
+    if (!T)
+        goto nomem;
+    /* zero-mean template */
+    size_t tn = (size_t)tw * th;
+    double tm = 0, tss = 0;
+    for (size_t i = 0; i < tn; i++)
+        tm += T[i];
+    tm /= tn;
+    float *Tz = malloc(tn * sizeof *Tz);
+    if (!Tz)
+        goto nomem;
+    for (size_t i = 0; i < tn; i++)
+        Tz[i] = (float)(T[i] - tm), tss += (double)Tz[i] * Tz[i];
+    /* summed-area tables of S and S^2, (sw + 1) x (shh + 1) */
+    size_t sn = (size_t)(sw + 1) * (shh + 1);
+    sat = calloc(sn, sizeof *sat);
+    sat2 = calloc(sn, sizeof *sat2);
+    if (!sat || !sat2) {
+        free(Tz);
+        goto nomem;
+    }
+    for (int y = 0; y < shh; y++) {
+        double rs = 0, rs2 = 0;
+        for (int x = 0; x < sw; x++) {
+            double v = S[(size_t)y * sw + x];
+            rs += v, rs2 += v * v;
+            sat[(size_t)(y + 1) * (sw + 1) + x + 1] = sat[(size_t)y * (sw + 1) + x + 1] + rs;
+            sat2[(size_t)(y + 1) * (sw + 1) + x + 1] = sat2[(size_t)y * (sw + 1) + x + 1] + rs2;
+        }
+    }
+    double best = -2;
+    int bx = ba.x0 - bs.x0, by = ba.y0 - bs.y0; /* no shift */
+    for (int oy = 0; oy + th <= shh; oy++)
+        for (int ox = 0; ox + tw <= sw; ox++) {
+            size_t W1 = (size_t)sw + 1;
+            double s = sat[(size_t)(oy + th) * W1 + ox + tw] - sat[(size_t)oy * W1 + ox + tw] -
+                       sat[(size_t)(oy + th) * W1 + ox] + sat[(size_t)oy * W1 + ox];
+            double s2 = sat2[(size_t)(oy + th) * W1 + ox + tw] - sat2[(size_t)oy * W1 + ox + tw] -
+                        sat2[(size_t)(oy + th) * W1 + ox] + sat2[(size_t)oy * W1 + ox];
+            double var = s2 - s * s / tn;
+            double num = 0;
+            for (int y = 0; y < th; y++) {
+                const float *sr = S + (size_t)(oy + y) * sw + ox, *tr = Tz + (size_t)y * tw;
+                float acc = 0;
+                for (int x = 0; x < tw; x++)
+                    acc += sr[x] * tr[x];
+                num += acc;
+            }
+            double ncc = var > 1e-6 && tss > 1e-6 ? num / sqrt(var * tss) : 0;
+            if (ncc > best)
+                best = ncc, bx = ox, by = oy;
+        }
+    free(Tz);
+    out->ncc = best < -1 ? 0 : best;
+    out->dx_mm = (bx - (ba.x0 - bs.x0)) / ppm;
+    out->dy_mm = (by - (ba.y0 - bs.y0)) / ppm;
+    A = malloc(tn * sizeof *A);
+    if (!A)
+        goto nomem;
+    for (int y = 0; y < th; y++)
+        memcpy(A + (size_t)y * tw, S + (size_t)(by + y) * sw + bx, (size_t)tw * sizeof *A);
+    bool ok;
+    out->ssim = ssim(A, T, tw, th, &ok);
+    if (!ok)
+        goto nomem;
+    st = DX_OK;
+    goto done;
+nomem:
+    st = dx_error_set(err, DX_ERR_NO_MEMORY, "measure: out of memory");
+done:
+    if (T != Braw)
+        free(T);
+    free(Braw);
+    free(S);
+    free(A);
+    free(sat);
+    free(sat2);
+    return st;
+}
+
+/* ---- fibres ------------------------------------------------------------------- */
+
+dx_status dx_measure_fibres_of(const dx_reg_image *uv, dx_reg_rect region,
+                               dx_measure_fibres *out, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box b;
+    dx_status st = check(uv, region, &b, err);
+    if (st != DX_OK)
+        return st;
+    if (uv->ch != 3)
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "measure: fibres need a colour image");
+    int w = b.x1 - b.x0, h = b.y1 - b.y0;
+    size_t n = (size_t)w * h;
+    uint8_t *cand = calloc(n, 1);
+    uint32_t *queue = malloc(n * sizeof *queue);
+    uint32_t *hist = calloc(4 * NBIN, sizeof *hist);
+    if (!cand || !queue || !hist) {
+        free(cand), free(queue), free(hist);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "measure: out of memory");
+    }
+    /* the paper: median colour and median chroma of the region */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *p = uv->px + ((size_t)(b.y0 + y) * uv->w + b.x0 + x) * 3;
+            float mx = fmaxf(p[0], fmaxf(p[1], p[2])), mn = fminf(p[0], fminf(p[1], p[2]));
+            for (int c = 0; c < 3; c++)
+                hist[c * NBIN + bin_of(p[c])]++;
+            hist[3 * NBIN + bin_of(mx - mn)]++;
+        }
+    double med[4];
+    for (int c = 0; c < 4; c++)
+        med[c] = percentile(hist + c * NBIN, n, 0.5);
+    size_t ncand = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *p = uv->px + ((size_t)(b.y0 + y) * uv->w + b.x0 + x) * 3;
+            float mx = fmaxf(p[0], fmaxf(p[1], p[2])), mn = fminf(p[0], fminf(p[1], p[2]));
+            double d2 = 0;
+            for (int c = 0; c < 3; c++)
+                d2 += (p[c] - med[c]) * (p[c] - med[c]);
+            if (mx - mn > med[3] + 30 && d2 > 40 * 40)
+                cand[(size_t)y * w + x] = 1, ncand++;
+        }
+    out->candidate_fraction = (double)ncand / n;
+    double ppm = uv->dpi / 25.4;
+    for (size_t s = 0; s < n; s++) {
+        if (cand[s] != 1)
+            continue;
+        size_t qh = 0, qt = 0;
+        queue[qt++] = (uint32_t)s;
+        cand[s] = 2;
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        while (qh < qt) {
+            size_t i = queue[qh++];
+            int x = (int)(i % w), y = (int)(i / w);
+            sx += x, sy += y, sxx += (double)x * x, syy += (double)y * y, sxy += (double)x * y;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int xx = x + dx, yy = y + dy;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                        continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (cand[j] == 1)
+                        cand[j] = 2, queue[qt++] = (uint32_t)j;
+                }
+        }
+        out->components++;
+        double m = (double)qt;
+        if (m < 3)
+            continue;
+        double mx = sx / m, my = sy / m;
+        double a = sxx / m - mx * mx + 1.0 / 12, c = syy / m - my * my + 1.0 / 12,
+               bb = sxy / m - mx * my;
+        double tr = a + c, det = a * c - bb * bb, disc = sqrt(fmax(tr * tr / 4 - det, 0));
+        double l1 = tr / 2 + disc, l2 = fmax(tr / 2 - disc, 1.0 / 12);
+        double len_mm = 4 * sqrt(l1) / ppm, elong = sqrt(l1 / l2);
+        if (len_mm >= 1 && len_mm <= 10 && elong >= 3)
+            out->count++;
+    }
+    free(cand);
+    free(queue);
+    free(hist);
+    return DX_OK;
+}
+
+/* ---- sharpness and fractions ---------------------------------------------------- */
+
+dx_status dx_measure_sharpness_of(const dx_reg_image *im, dx_reg_rect region,
+                                  dx_measure_sharpness *out, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    box b;
+    dx_status st = check(im, region, &b, err);
+    if (st != DX_OK)
+        return st;
+    if (b.x1 - b.x0 < 3 || b.y1 - b.y0 < 3)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "measure: region under 3 x 3 pixels");
+    double s = 0, s2 = 0, g = 0;
+    size_t n = 0;
+    for (int y = b.y0 + 1; y < b.y1 - 1; y++)
+        for (int x = b.x0 + 1; x < b.x1 - 1; x++) {
+            double c = lum_at(im, x, y), l = lum_at(im, x - 1, y), r = lum_at(im, x + 1, y),
+                   u = lum_at(im, x, y - 1), d = lum_at(im, x, y + 1);
+            double lap = l + r + u + d - 4 * c;
+            s += lap, s2 += lap * lap;
+            double gx = (r - l) / 2, gy = (d - u) / 2;
+            g += gx * gx + gy * gy;
+            n++;
+        }
+    double m = s / n;
+    out->laplacian_var = s2 / n - m * m;
+    out->gradient_energy = g / n;
+    return DX_OK;
+}
+
+dx_status dx_measure_fraction(const dx_reg_image *im, dx_reg_rect region, double level,
+                              int above, double *out, dx_error *err)
+{
+    *out = 0;
+    box b;
+    dx_status st = check(im, region, &b, err);
+    if (st != DX_OK)
+        return st;
+    size_t n = 0, k = 0;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++, n++) {
+            double v = lum_at(im, x, y);
+            if (above ? v > level : v < level)
+                k++;
+        }
+    *out = (double)k / n;
+    return DX_OK;
+}

@@ -1,0 +1,605 @@
+/* Registration of a capture to the specimen's page (see register.h). */
+#include "image/register.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+
+#define DEG (180.0 / M_PI)
+
+/* ---- transforms ---------------------------------------------------------- */
+
+static void set_similarity(dx_reg_transform *t, double a, double b, double tx, double ty)
+{
+    t->m[0][0] = a, t->m[0][1] = -b, t->m[0][2] = tx;
+    t->m[1][0] = b, t->m[1][1] = a, t->m[1][2] = ty;
+    double d = a * a + b * b; /* inverse of [[a, -b], [b, a]] is [[a, b], [-b, a]] / d */
+    t->inv[0][0] = a / d, t->inv[0][1] = b / d;
+    t->inv[1][0] = -b / d, t->inv[1][1] = a / d;
+    t->inv[0][2] = -(t->inv[0][0] * tx + t->inv[0][1] * ty);
+    t->inv[1][2] = -(t->inv[1][0] * tx + t->inv[1][1] * ty);
+    t->scale = sqrt(d);
+    double r = -atan2(b, a) * DEG; /* y points down: counter-clockwise on screen is -angle */
+    if (r <= -180)
+        r += 360;
+    t->rotation_deg = r;
+}
+
+void dx_reg_apply(const dx_reg_transform *t, double u, double v, double *x, double *y)
+{
+    *x = t->m[0][0] * u + t->m[0][1] * v + t->m[0][2];
+    *y = t->m[1][0] * u + t->m[1][1] * v + t->m[1][2];
+}
+
+void dx_reg_apply_inverse(const dx_reg_transform *t, double x, double y, double *u, double *v)
+{
+    *u = t->inv[0][0] * x + t->inv[0][1] * y + t->inv[0][2];
+    *v = t->inv[1][0] * x + t->inv[1][1] * y + t->inv[1][2];
+}
+
+void dx_reg_identity(double dpi, double page_w_mm, double page_h_mm, uint32_t width,
+                     uint32_t height, dx_reg_transform *out)
+{
+    memset(out, 0, sizeof *out);
+    set_similarity(out, dpi / 25.4, 0, 0, 0);
+    out->page_w_mm = page_w_mm;
+    out->page_h_mm = page_h_mm;
+    out->width = width;
+    out->height = height;
+    out->inliers = 1;
+    out->confidence = 1;
+}
+
+/* Least-squares similarity taking page points p[i] to capture points q[i]. */
+static void fit_similarity(const double (*p)[2], const double (*q)[2], int n, double *a,
+                           double *b, double *tx, double *ty)
+{
+    double pu = 0, pv = 0, qx = 0, qy = 0;
+    for (int i = 0; i < n; i++)
+        pu += p[i][0], pv += p[i][1], qx += q[i][0], qy += q[i][1];
+    pu /= n, pv /= n, qx /= n, qy /= n;
+    double sa = 0, sb = 0, ss = 0;
+    for (int i = 0; i < n; i++) {
+        double u = p[i][0] - pu, v = p[i][1] - pv, x = q[i][0] - qx, y = q[i][1] - qy;
+        sa += u * x + v * y;
+        sb += u * y - v * x;
+        ss += u * u + v * v;
+    }
+    *a = sa / ss;
+    *b = sb / ss;
+    *tx = qx - (*a * pu - *b * pv);
+    *ty = qy - (*b * pu + *a * pv);
+}
+
+/* ---- finding the page -------------------------------------------------------- */
+
+static int otsu(const dx_gray *g)
+{
+    double hist[256] = {0};
+    size_t n = (size_t)g->w * g->h;
+    for (size_t i = 0; i < n; i++)
+        hist[g->px[i]]++;
+    double sum = 0;
+    for (int i = 0; i < 256; i++)
+        sum += i * hist[i];
+    double w0 = 0, s0 = 0, best = -1;
+    int thr = 128;
+    for (int t = 0; t < 255; t++) {
+        w0 += hist[t];
+        s0 += t * hist[t];
+        double w1 = (double)n - w0;
+        if (w0 == 0 || w1 == 0)
+            continue;
+        double m0 = s0 / w0, m1 = (sum - s0) / w1;
+        double bc = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if (bc > best)
+            best = bc, thr = t; /* class 0: <= t */
+    }
+    return thr;
+}
+
+static int median_of(const unsigned *hist, size_t n)
+{
+    size_t acc = 0;
+    for (int i = 0; i < 256; i++) {
+        acc += hist[i];
+        if (2 * acc >= n)
+            return i;
+    }
+    return 255;
+}
+
+typedef struct line {
+    double nx, ny, c; /* nx x + ny y = c, |n| = 1 */
+} line;
+
+/* Total least squares line through pts[keep]; then drop points farther than
+ * max(1.5 px, 3 x the median distance) and refit (three rounds). Returns the
+ * number kept. */
+static int fit_line(double (*pts)[2], int n, bool *keep, line *L)
+{
+    for (int i = 0; i < n; i++)
+        keep[i] = true;
+    int m = n;
+    for (int round = 0; round < 3; round++) {
+        double mx = 0, my = 0;
+        m = 0;
+        for (int i = 0; i < n; i++)
+            if (keep[i])
+                mx += pts[i][0], my += pts[i][1], m++;
+        if (m < 2)
+            return m;
+        mx /= m, my /= m;
+        double sxx = 0, syy = 0, sxy = 0;
+        for (int i = 0; i < n; i++)
+            if (keep[i]) {
+                double dx = pts[i][0] - mx, dy = pts[i][1] - my;
+                sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+            }
+        /* direction of the largest eigenvector; the normal is perpendicular */
+        double th = 0.5 * atan2(2 * sxy, sxx - syy);
+        L->nx = -sin(th), L->ny = cos(th);
+        L->c = L->nx * mx + L->ny * my;
+        if (round == 2)
+            break;
+        double d[64 * 2];
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            d[i] = fabs(L->nx * pts[i][0] + L->ny * pts[i][1] - L->c);
+        /* median of the distances of all points */
+        double tmp[64 * 2];
+        memcpy(tmp, d, sizeof(double) * (size_t)n);
+        for (int i = 1; i < n; i++) { /* insertion sort, n <= 128 */
+            double v = tmp[i];
+            int j = i - 1;
+            while (j >= 0 && tmp[j] > v)
+                tmp[j + 1] = tmp[j], j--;
+            tmp[j + 1] = v;
+        }
+        double lim = fmax(1.5, 3 * tmp[n / 2]);
+        for (int i = 0; i < n; i++)
+            if ((keep[i] = d[i] <= lim))
+                k++;
+        m = k;
+    }
+    return m;
+}
+
+static bool intersect(const line *a, const line *b, double *x, double *y)
+{
+    double det = a->nx * b->ny - a->ny * b->nx;
+    if (fabs(det) < 1e-9)
+        return false;
+    *x = (a->c * b->ny - a->ny * b->c) / det;
+    *y = (a->nx * b->c - a->c * b->nx) / det;
+    return true;
+}
+
+#define NSAMP 64
+
+/* One pass of edge refinement from the transform `t`: edges searched within
+ * +-range_px of each side.  On success, `t` is the new fit. */
+static dx_status refine(const dx_gray *g, double thr, int pol, double range_px, double W,
+                        double H, dx_reg_transform *t, double *residual, double *inliers,
+                        dx_error *err)
+{
+    static const double side_pts[4][2][2] = {
+        {{0, 0}, {1, 0}}, {{1, 0}, {1, 1}}, {{1, 1}, {0, 1}}, {{0, 1}, {0, 0}}};
+    static const double normals[4][2] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}};
+    double pts[4][NSAMP][2];
+    double pp[4][NSAMP][2]; /* the page points they belong to */
+    int np[4] = {0};
+    line L[4];
+    bool keep[4][NSAMP];
+    int total_keep = 0;
+    double step = 0.5;
+    for (int s = 0; s < 4; s++) {
+        double nx = t->m[0][0] * normals[s][0] + t->m[0][1] * normals[s][1];
+        double ny = t->m[1][0] * normals[s][0] + t->m[1][1] * normals[s][1];
+        double nl = hypot(nx, ny);
+        nx /= nl, ny /= nl;
+        for (int k = 0; k < NSAMP; k++) {
+            double f = 0.08 + 0.84 * k / (NSAMP - 1);
+            double u = W * (side_pts[s][0][0] + f * (side_pts[s][1][0] - side_pts[s][0][0]));
+            double v = H * (side_pts[s][0][1] + f * (side_pts[s][1][1] - side_pts[s][0][1]));
+            double px, py;
+            dx_reg_apply(t, u, v, &px, &py);
+            double ox = px + range_px * nx, oy = py + range_px * ny;
+            if (ox < 0 || oy < 0 || ox > g->w || oy > g->h)
+                continue; /* the search would start off the image */
+            double prev = pol * (dx_gray_sample(g, ox, oy) - thr);
+            if (prev >= 0)
+                continue; /* no glass where the search starts */
+            for (double d = range_px - step; d >= -range_px; d -= step) {
+                double cur = pol * (dx_gray_sample(g, px + d * nx, py + d * ny) - thr);
+                if (cur >= 0) {
+                    double dd = d + step * cur / (cur - prev); /* linear crossing */
+                    pts[s][np[s]][0] = px + dd * nx;
+                    pts[s][np[s]][1] = py + dd * ny;
+                    pp[s][np[s]][0] = u;
+                    pp[s][np[s]][1] = v;
+                    np[s]++;
+                    break;
+                }
+                prev = cur;
+            }
+        }
+        if (np[s] < 8)
+            return dx_error_set(err, DX_ERR_NOT_FOUND,
+                                "registration: the page's %s edge was not found",
+                                (const char *[]){"top", "right", "bottom", "left"}[s]);
+        int m = fit_line(pts[s], np[s], keep[s], &L[s]);
+        if (m < 8)
+            return dx_error_set(err, DX_ERR_NOT_FOUND,
+                                "registration: the page's edges are not straight lines");
+        total_keep += m;
+    }
+    double q[4][2];
+    static const double corners[4][2] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+    double p[4][2];
+    for (int c = 0; c < 4; c++) {
+        /* corner c joins side c-1 (ending there) and side c */
+        if (!intersect(&L[(c + 3) % 4], &L[c], &q[c][0], &q[c][1]))
+            return dx_error_set(err, DX_ERR_NOT_FOUND, "registration: parallel page edges");
+        p[c][0] = corners[c][0] * W;
+        p[c][1] = corners[c][1] * H;
+    }
+    double a, b, tx, ty;
+    fit_similarity((const double(*)[2])p, (const double(*)[2])q, 4, &a, &b, &tx, &ty);
+    set_similarity(t, a, b, tx, ty);
+    /* residual: distance of the kept edge points to the fitted outline */
+    double ss = 0;
+    for (int s = 0; s < 4; s++) {
+        double nx = a * normals[s][0] - b * normals[s][1];
+        double ny = b * normals[s][0] + a * normals[s][1];
+        double nl = hypot(nx, ny);
+        for (int k = 0; k < np[s]; k++)
+            if (keep[s][k]) {
+                double x, y;
+                dx_reg_apply(t, pp[s][k][0], pp[s][k][1], &x, &y);
+                double d = ((pts[s][k][0] - x) * nx + (pts[s][k][1] - y) * ny) / nl;
+                ss += d * d;
+            }
+    }
+    *residual = sqrt(ss / total_keep);
+    *inliers = total_keep / (4.0 * NSAMP);
+    return DX_OK;
+}
+
+/* Turn the transform by 180 degrees about the page centre. */
+static void turn(dx_reg_transform *t, double W, double H)
+{
+    double a = -t->m[0][0], b = -t->m[1][0];
+    double tx = t->m[0][0] * W + t->m[0][1] * H + t->m[0][2];
+    double ty = t->m[1][0] * W + t->m[1][1] * H + t->m[1][2];
+    set_similarity(t, a, b, tx, ty);
+}
+
+dx_status dx_reg_estimate(const dx_image_view *capture, double capture_dpi, double page_w_mm,
+                          double page_h_mm, const dx_reg_options *opts, dx_reg_transform *out,
+                          dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(capture_dpi >= 10 && capture_dpi <= 4800) || !(page_w_mm > 5 && page_w_mm < 1000) ||
+        !(page_h_mm > 5 && page_h_mm < 1000))
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "registration: dpi %g or page %g x %g mm out of range", capture_dpi,
+                            page_w_mm, page_h_mm);
+    dx_gray g = {0}, c = {0};
+    uint8_t *bg = NULL;
+    int32_t *lab = NULL;
+    uint32_t *queue = NULL;
+    dx_status st = dx_gray_from_view(capture, &g, err);
+    if (st != DX_OK)
+        return st;
+    double ppm = capture_dpi / 25.4;
+    int f = (int)lround(capture_dpi / 50);
+    if (f < 1)
+        f = 1;
+    if ((st = dx_gray_downscale(&g, f, &c, err)) != DX_OK)
+        goto fail;
+    int cw = c.w, ch = c.h;
+    size_t cn = (size_t)cw * ch;
+    if (cw < 8 || ch < 8) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND, "registration: image too small");
+        goto fail;
+    }
+    int thr = otsu(&c);
+    /* polarity: the image's border is glass */
+    unsigned bh[256] = {0};
+    size_t nb = 0;
+    for (int x = 0; x < cw; x++)
+        bh[c.px[x]]++, bh[c.px[(size_t)(ch - 1) * cw + x]]++, nb += 2;
+    for (int y = 1; y < ch - 1; y++)
+        bh[c.px[(size_t)y * cw]]++, bh[c.px[(size_t)y * cw + cw - 1]]++, nb += 2;
+    int border_med = median_of(bh, nb);
+    bool transmitted = opts && opts->transmitted >= 0 ? opts->transmitted != 0 : border_med > thr;
+    int pol = transmitted ? -1 : 1; /* pol * (v - thr) > 0 on the page */
+#define IS_GLASS(v) (transmitted ? (v) > thr : (v) <= thr)
+    /* glass: glass-class pixels connected to the border */
+    bg = calloc(cn, 1);
+    lab = malloc(cn * sizeof *lab);
+    queue = malloc(cn * sizeof *queue);
+    if (!bg || !lab || !queue) {
+        st = dx_error_set(err, DX_ERR_NO_MEMORY, "registration: out of memory");
+        goto fail;
+    }
+    size_t qh = 0, qt = 0;
+    for (int y = 0; y < ch; y++)
+        for (int x = 0; x < cw; x++) {
+            if (x > 0 && x < cw - 1 && y > 0 && y < ch - 1)
+                continue;
+            size_t i = (size_t)y * cw + x;
+            if (!bg[i] && IS_GLASS(c.px[i]))
+                bg[i] = 1, queue[qt++] = (uint32_t)i;
+        }
+    while (qh < qt) {
+        size_t i = queue[qh++];
+        int x = (int)(i % cw), y = (int)(i / cw);
+        size_t nbr[4] = {x > 0 ? i - 1 : i, x < cw - 1 ? i + 1 : i, y > 0 ? i - cw : i,
+                         y < ch - 1 ? i + cw : i};
+        for (int k = 0; k < 4; k++)
+            if (!bg[nbr[k]] && IS_GLASS(c.px[nbr[k]]))
+                bg[nbr[k]] = 1, queue[qt++] = (uint32_t)nbr[k];
+    }
+    size_t n_glass = qt;
+    double W = page_w_mm, H = page_h_mm;
+    double expect_area = W * H * ppm * ppm / ((double)f * f);
+    dx_reg_transform t = {0};
+    t.page_w_mm = W, t.page_h_mm = H, t.width = capture->width, t.height = capture->height;
+    if (fabs(capture->width / (W * ppm) - 1) < 0.03 &&
+        fabs(capture->height / (H * ppm) - 1) < 0.03) {
+        /* the image is the page's size: a scan cropped to the page (a
+         * reference image); its border is paper, not glass */
+        dx_reg_identity(capture_dpi, W, H, capture->width, capture->height, &t);
+        t.confidence = 0.5;
+        *out = t;
+        goto fail; /* st == DX_OK: only frees */
+    }
+    if (n_glass < cn / 200) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND, "registration: no glass around the page");
+        goto fail;
+    }
+    /* the page: the largest 4-connected component of the rest */
+    for (size_t i = 0; i < cn; i++)
+        lab[i] = bg[i] ? -1 : 0;
+    int32_t nlab = 0, best = 0;
+    size_t best_n = 0;
+    for (size_t s = 0; s < cn; s++) {
+        if (lab[s] != 0)
+            continue;
+        lab[s] = ++nlab;
+        qh = qt = 0;
+        queue[qt++] = (uint32_t)s;
+        while (qh < qt) {
+            size_t i = queue[qh++];
+            int x = (int)(i % cw), y = (int)(i / cw);
+            size_t nbr[4] = {x > 0 ? i - 1 : i, x < cw - 1 ? i + 1 : i, y > 0 ? i - cw : i,
+                             y < ch - 1 ? i + cw : i};
+            for (int k = 0; k < 4; k++)
+                if (lab[nbr[k]] == 0)
+                    lab[nbr[k]] = nlab, queue[qt++] = (uint32_t)nbr[k];
+        }
+        if (qt > best_n)
+            best_n = qt, best = nlab;
+    }
+    if (best_n < expect_area * 0.6 || best_n > expect_area * 1.5) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND,
+                          "registration: no page of %g x %g mm at %g dpi (largest object %.0f%% "
+                          "of its area)", W, H, capture_dpi, 100.0 * best_n / expect_area);
+        goto fail;
+    }
+    /* first pose from the component's moments; levels for the edge threshold */
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    unsigned gh[256] = {0}, ph[256] = {0};
+    size_t ng = 0, npg = 0;
+    bool touches = false;
+    for (int y = 0; y < ch; y++)
+        for (int x = 0; x < cw; x++) {
+            size_t i = (size_t)y * cw + x;
+            if (lab[i] == best) {
+                double X = (x + 0.5) * f, Y = (y + 0.5) * f;
+                sx += X, sy += Y, sxx += X * X, syy += Y * Y, sxy += X * Y;
+                if (!IS_GLASS(c.px[i]))
+                    ph[c.px[i]]++, npg++;
+                if (x == 0 || y == 0 || x == cw - 1 || y == ch - 1)
+                    touches = true;
+            } else if (bg[i]) {
+                gh[c.px[i]]++, ng++;
+            }
+        }
+    if (touches) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND,
+                          "registration: the page reaches the image's border");
+        goto fail;
+    }
+    double n = (double)best_n;
+    double mx = sx / n, my = sy / n;
+    double mu20 = sxx / n - mx * mx, mu02 = syy / n - my * my, mu11 = sxy / n - mx * my;
+    double phi = 0.5 * atan2(2 * mu11, mu20 - mu02); /* major axis, y down */
+    if (W < H)
+        phi += M_PI / 2;
+    while (phi > M_PI / 2)
+        phi -= M_PI;
+    while (phi <= -M_PI / 2)
+        phi += M_PI;
+    double a = ppm * cos(phi), b = ppm * sin(phi);
+    set_similarity(&t, a, b, mx - (a * W / 2 - b * H / 2), my - (b * W / 2 + a * H / 2));
+    double thr_full = (median_of(gh, ng) + median_of(ph, npg)) / 2.0;
+    double residual = 0, inl = 0;
+    /* coarse pose within about a coarse pixel and a degree: search +-4 mm, then +-1.5 mm */
+    if ((st = refine(&g, thr_full, pol, fmax(4 * ppm, 3.0 * f), W, H, &t, &residual, &inl,
+                     err)) != DX_OK)
+        goto fail;
+    if ((st = refine(&g, thr_full, pol, fmax(1.5 * ppm, 4.0), W, H, &t, &residual, &inl,
+                     err)) != DX_OK)
+        goto fail;
+    /* the 180-degree choice */
+    if (opts && opts->mrz && opts->mrz->n_lines > 0) {
+        double cx = 0, cy = 0;
+        size_t k = 0;
+        for (size_t l = 0; l < opts->mrz->n_lines && l < DX_MRZ_MAX_LINES; l++)
+            for (int j = 0; j < 4; j++)
+                cx += opts->mrz->lines[l].corners[j][0], cy += opts->mrz->lines[l].corners[j][1],
+                    k++;
+        cx /= k, cy /= k;
+        dx_reg_rect r = opts->mrz_rect_mm;
+        if (!(r.w > 0 && r.h > 0))
+            r = (dx_reg_rect){0, H * 0.8, W, H * 0.2};
+        double u, v;
+        dx_reg_apply_inverse(&t, cx, cy, &u, &v);
+        double ex = r.x + r.w / 2, ey = r.y + r.h / 2;
+        double d0 = hypot(u - ex, v - ey), d1 = hypot((W - u) - ex, (H - v) - ey);
+        if (d1 < d0) {
+            turn(&t, W, H);
+            t.turned = true;
+        }
+    }
+    t.residual_px = residual;
+    t.inliers = inl;
+    double sc = 1 - 10 * fabs(t.scale / ppm - 1);
+    t.confidence = inl * (sc > 0 ? sc : 0) * exp(-residual / 2);
+    t.transmitted = transmitted;
+    *out = t;
+    st = DX_OK;
+fail:
+#undef IS_GLASS
+    free(bg);
+    free(lab);
+    free(queue);
+    dx_gray_free(&c);
+    dx_gray_free(&g);
+    return st;
+}
+
+/* ---- resampling ------------------------------------------------------------------ */
+
+void dx_reg_image_free(dx_reg_image *img)
+{
+    if (img) {
+        free(img->px);
+        memset(img, 0, sizeof *img);
+    }
+}
+
+/* Channel values of pixel (x, y) on the 0..255 scale. */
+static inline void fetch(const dx_image_view *v, int x, int y, float *o)
+{
+    const uint8_t *row = (const uint8_t *)v->data + (size_t)y * v->stride;
+    switch (v->format) {
+    case DX_PIX_GRAY8: o[0] = row[x]; break;
+    case DX_PIX_GRAY16: {
+        uint16_t s;
+        memcpy(&s, row + 2 * (size_t)x, 2);
+        o[0] = s * (1.0f / 257);
+        break;
+    }
+    case DX_PIX_RGB8:
+        o[0] = row[3 * (size_t)x], o[1] = row[3 * (size_t)x + 1], o[2] = row[3 * (size_t)x + 2];
+        break;
+    case DX_PIX_RGB16: {
+        uint16_t s[3];
+        memcpy(s, row + 6 * (size_t)x, 6);
+        o[0] = s[0] * (1.0f / 257), o[1] = s[1] * (1.0f / 257), o[2] = s[2] * (1.0f / 257);
+        break;
+    }
+    }
+}
+
+/* Bilinear sample at capture point (x, y); false when outside the image. */
+static inline bool bilinear(const dx_image_view *v, int nch, double x, double y, float *o)
+{
+    if (x < 0 || y < 0 || x > v->width || y > v->height)
+        return false;
+    x -= 0.5, y -= 0.5;
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    if (x > v->width - 1) x = v->width - 1;
+    if (y > v->height - 1) y = v->height - 1;
+    int ix = (int)x, iy = (int)y;
+    int ix1 = ix + 1 < (int)v->width ? ix + 1 : ix, iy1 = iy + 1 < (int)v->height ? iy + 1 : iy;
+    float fx = (float)(x - ix), fy = (float)(y - iy);
+    float p00[3], p10[3], p01[3], p11[3];
+    fetch(v, ix, iy, p00);
+    fetch(v, ix1, iy, p10);
+    fetch(v, ix, iy1, p01);
+    fetch(v, ix1, iy1, p11);
+    for (int k = 0; k < nch; k++) {
+        float a = p00[k] + (p10[k] - p00[k]) * fx;
+        float b = p01[k] + (p11[k] - p01[k]) * fx;
+        o[k] = a + (b - a) * fy;
+    }
+    return true;
+}
+
+dx_status dx_reg_resample(const dx_image_view *capture, const dx_reg_transform *t,
+                          double target_dpi, const dx_reg_rect *rect_mm, dx_reg_image *out,
+                          dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    static const size_t bpp[4] = {1, 2, 3, 6};
+    if (!capture || !capture->data || !t || (unsigned)capture->format > DX_PIX_RGB16 ||
+        capture->stride < capture->width * bpp[capture->format])
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "resample: bad image view");
+    if (capture->width != t->width || capture->height != t->height)
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "resample: the image is %ux%u, the transform was made for %ux%u",
+                            capture->width, capture->height, t->width, t->height);
+    if (!(target_dpi >= 10 && target_dpi <= 2400))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "resample: dpi %g outside 10..2400",
+                            target_dpi);
+    dx_reg_rect r = rect_mm ? *rect_mm : (dx_reg_rect){0, 0, t->page_w_mm, t->page_h_mm};
+    double ppm = target_dpi / 25.4;
+    double fw = r.w * ppm, fh = r.h * ppm;
+    if (!(fw >= 1 && fh >= 1 && fw * fh <= (double)(1 << 28) && isfinite(r.x) && isfinite(r.y)))
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "resample: region %g x %g mm gives no pixels or too many", r.w, r.h);
+    int w = (int)lround(fw), h = (int)lround(fh);
+    int nch = capture->format == DX_PIX_RGB8 || capture->format == DX_PIX_RGB16 ? 3 : 1;
+    out->px = malloc((size_t)w * h * nch * sizeof(float));
+    if (!out->px)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
+    out->w = w, out->h = h, out->ch = nch, out->dpi = target_dpi;
+    out->x_mm = r.x, out->y_mm = r.y;
+    double ratio = t->scale / ppm; /* capture px per output px */
+    int k = ratio >= 1.5 ? (int)ceil(ratio) : 1;
+    if (k > 16)
+        k = 16;
+    double inv_k = 1.0 / k;
+    size_t outside = 0;
+    /* capture position of output pixel (i, j), sub-sample (sa, sb):
+     * P = M (x_mm + (i + (sa + .5)/k) / ppm, y_mm + (j + (sb + .5)/k) / ppm) */
+    double dux = t->m[0][0] / ppm, duy = t->m[1][0] / ppm; /* per output px in u */
+    double dvx = t->m[0][1] / ppm, dvy = t->m[1][1] / ppm;
+    double ox, oy;
+    dx_reg_apply(t, r.x, r.y, &ox, &oy);
+    for (int j = 0; j < h; j++) {
+        float *o = out->px + (size_t)j * w * nch;
+        for (int i = 0; i < w; i++, o += nch) {
+            float acc[3] = {0, 0, 0}, s[3];
+            bool in = true;
+            for (int sb = 0; sb < k; sb++) {
+                double fv = j + (sb + 0.5) * inv_k;
+                for (int sa = 0; sa < k; sa++) {
+                    double fu = i + (sa + 0.5) * inv_k;
+                    double x = ox + fu * dux + fv * dvx, y = oy + fu * duy + fv * dvy;
+                    if (!bilinear(capture, nch, x, y, s)) {
+                        in = false;
+                        continue;
+                    }
+                    for (int c = 0; c < nch; c++)
+                        acc[c] += s[c];
+                }
+            }
+            float norm = 1.0f / (float)(k * k);
+            for (int c = 0; c < nch; c++)
+                o[c] = in ? acc[c] * norm : 0;
+            if (!in)
+                outside++;
+        }
+    }
+    out->n_outside = outside;
+    return DX_OK;
+}
