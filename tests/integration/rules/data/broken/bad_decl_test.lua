@@ -1,0 +1,2 @@
+fixture{}
+expect{ check = "x", result = "passed" }

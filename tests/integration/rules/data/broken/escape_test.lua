@@ -1,0 +1,3 @@
+rules "../../wrong.lua"
+fixture{}
+expect{ verdict = "passed" }
