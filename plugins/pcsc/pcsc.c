@@ -380,12 +380,16 @@ static dx_status pcsc_transmit(dxp_device *dev, const uint8_t *cmd, size_t cmd_l
         s = transmit_once(dev, again, 5, rsp, rsp_size, rsp_len);
     }
     size_t have = *rsp_len - 2;
-    while (s == DX_OK && rsp[have] == 0x61) {
+    for (int round = 0; s == DX_OK && rsp[have] == 0x61; round++) {
+        if (round == 256 || atomic_load(&dev->cancelled))
+            return round == 256 ? DX_ERR_PROTOCOL : DX_ERR_CANCELLED;
         uint8_t get[5] = {(uint8_t)(cmd[0] & 0x03), 0xC0, 0, 0, rsp[have + 1]};
         size_t more = 0;
         if (rsp_size - have < (size_t)(get[4] ? get[4] : 256) + 2)
             return DX_ERR_INVALID_ARG;
         s = transmit_once(dev, get, 5, rsp + have, rsp_size - have, &more);
+        if (s == DX_OK && more == 2 && rsp[have] == 0x61) /* no data yet more promised */
+            return DX_ERR_PROTOCOL;
         if (s == DX_OK) {
             have += more - 2;
             *rsp_len = have + 2;
@@ -398,8 +402,8 @@ static dx_status pcsc_release_card(dxp_device *dev)
 {
     if (!dev)
         return DX_ERR_INVALID_ARG;
-    if (dev->connected) {
-        SCardDisconnect(dev->card, SCARD_LEAVE_CARD);
+    if (dev->connected) { /* reset: the next connection starts afresh, in the MF */
+        SCardDisconnect(dev->card, SCARD_RESET_CARD);
         dev->connected = false;
     }
     return DX_OK;

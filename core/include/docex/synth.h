@@ -33,6 +33,7 @@ typedef struct dx_synth_options {
     double noise, blur_px, vignetting, glass_mm, shift_x_mm, shift_y_mm, rotation_deg;
     bool no_chip;                  /* write no chip files */
     const char *face_format;       /* "jpeg" (default) or "jpeg2000" for DG2 */
+    const char *chip_aa;           /* "none", "rsa", "ecdsa"; NULL: the specimen's */
     const char *trust_dir;         /* NULL: <datadir>/trust/test */
     int today;                     /* YYYYMMDD for "expired"; 0: today (UTC) */
 } dx_synth_options;

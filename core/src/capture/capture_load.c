@@ -2,6 +2,7 @@
  * SHA-256 checked against the record) or a scene directory. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +19,40 @@
 
 #define SCENE_MANIFEST "scene.json"
 
+/* Open a regular file for reading: a FIFO or device named by outside
+ * input must not block or be read. */
+static FILE *open_regular(const char *path, dx_status *st, dx_error *err)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *st = dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
+                           "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        *st = dx_error_set(err, DX_ERR_DATA, "%s: not a regular file", path);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        *st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
+    return f;
+}
+
 static dx_status sha256_file(const char *path, char out[65], dx_error *err)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char buf[1 << 16], md[32];
     unsigned int mdlen = 0;
     dx_status st = DX_OK;
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_regular(path, &st, err);
     if (!f)
-        return dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
-                            "%s: cannot open: %s", path, strerror(errno));
+        return st;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
         st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 unavailable", path);

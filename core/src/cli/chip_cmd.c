@@ -168,6 +168,10 @@ static int cmd_read(const dx_cli_globals *g, int argc, char **argv)
                                   "--expiry, or --can");
         return DX_EXIT_ERROR;
     }
+    if (can && o.no_pace) {
+        dx_cli_error("chip read", "--can opens the chip with PACE only: it does not go with --no-pace");
+        return DX_EXIT_ERROR;
+    }
     dx_chip_access access = {0};
     dx_error err = {0};
     if (n_mrz) {

@@ -12,7 +12,7 @@ static const char synth_help[] =
     "                   [--defect NAME[:KEY=VALUE,...]]... [--dpi N] [--illum LIST]\n"
     "                   [--noise SIGMA] [--blur PX] [--vignetting K] [--glass MM]\n"
     "                   [--shift-x MM] [--shift-y MM] [--rotate DEG] [--no-chip]\n"
-    "                   [--face jpeg|jpeg2000] [--today YYYYMMDD]\n"
+    "                   [--face jpeg|jpeg2000] [--chip-aa none|rsa|ecdsa] [--today YYYYMMDD]\n"
     "       docex synth --list-defects\n"
     "\n"
     "Makes a synthetic document of the specimen state Utopia as a scene the\n"
@@ -86,6 +86,7 @@ int dx_cmd_synth(const dx_cli_globals *g, int argc, char **argv)
         else if (!strcmp(a, "--out")) o.out_dir = v;
         else if (!strcmp(a, "--holder")) o.holder_file = v;
         else if (!strcmp(a, "--face")) o.face_format = v;
+        else if (!strcmp(a, "--chip-aa")) o.chip_aa = v;
         else if (!strcmp(a, "--seed")) {
             char *end;
             unsigned long long s = strtoull(v, &end, 10);

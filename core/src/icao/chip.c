@@ -5,12 +5,14 @@
 #include "host/host_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -232,8 +234,11 @@ static dx_status run_bac(session *s, dx_chip_result *r, const dx_chip_access *a,
     if ((st = dx_chip_select_aid(&s->ch, dx_emrtd_aid, DX_EMRTD_AID_LEN, err)) != DX_OK)
         return st;
     if ((st = dx_bac_mrz_info(a->document_number, a->birth_date, a->expiry_date, info, err)) ||
-        (st = dx_bac_derive_keys(info, &k, err)))
+        (st = dx_bac_derive_keys(info, &k, err))) {
+        OPENSSL_cleanse(&k, sizeof k);
+        OPENSSL_cleanse(info, sizeof info);
         return st;
+    }
     st = dx_bac_run(&s->ch.transport, &k, NULL, &s->sm, NULL, err);
     OPENSSL_cleanse(&k, sizeof k);
     OPENSSL_cleanse(info, sizeof info);
@@ -283,7 +288,19 @@ static dx_status open_access(session *s, dx_chip_result *r, const dx_chip_read_o
     dx_card_access ca;
     bool have_ca = false;
     double t = dx_chip_now_ms();
-    dx_status st = read_into(s, r, DX_EF_CARDACCESS, 4096, &e);
+    /* EF.CardAccess lies in the MF: select it first (a chip that refuses the
+     * SELECT is in the MF already) */
+    static const uint8_t mf[2] = {0x3F, 0x00};
+    uint8_t rsp[64];
+    dx_rapdu ra;
+    dx_apdu sel = {.cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C, .data = mf, .nc = 2};
+    dx_status st = dx_chip_transmit(&s->ch, &sel, rsp, sizeof rsp, &ra, &e);
+    if (st != DX_OK && st != DX_ERR_PROTOCOL) {
+        if (err)
+            *err = e;
+        return st;
+    }
+    st = read_into(s, r, DX_EF_CARDACCESS, 4096, &e);
     if (st == DX_OK) {
         const dx_chip_file *f = dx_chip_result_file(r, "EF.CardAccess");
         if (dx_pace_parse_card_access(f->data, f->len, &ca, &e) == DX_OK && ca.n_pace)
@@ -298,7 +315,8 @@ static dx_status open_access(session *s, dx_chip_result *r, const dx_chip_read_o
     if (have_ca && !o->no_pace) {
         st = run_pace(s, r, &ca, o->access, &e);
         if (st == DX_OK || st == DX_ERR_ACCESS_DENIED || st == DX_ERR_CARD_REMOVED ||
-            st == DX_ERR_DISCONNECTED || st == DX_ERR_CANCELLED || o->access->use_can) {
+            st == DX_ERR_DISCONNECTED || st == DX_ERR_CANCELLED || st == DX_ERR_TIMEOUT ||
+            st == DX_ERR_NO_CARD || o->access->use_can) {
             if (st != DX_OK && err)
                 *err = e;
             r->access_ms = dx_chip_now_ms() - t;
@@ -334,9 +352,23 @@ static dx_status connect_open(session *s, dx_chip_result *r, const dx_chip_read_
     session_close(s);
     if (!first)
         dx_device_release_card(s->x.dev, NULL);
-    int32_t to = o->card_timeout_ms ? o->card_timeout_ms : 10000;
-    double t = dx_chip_now_ms();
-    st = dx_device_wait_card(s->x.dev, first ? to : 2000, r->atr, sizeof r->atr, &r->atr_len, err);
+    int32_t to = !first ? 2000 : o->card_timeout_ms ? o->card_timeout_ms : 10000;
+    double t = dx_chip_now_ms(), deadline = to < 0 ? -1 : t + to;
+    /* in slices, so an interrupt (Ctrl-C) ends the wait */
+    for (;;) {
+        int32_t slice = 250;
+        if (deadline >= 0) {
+            double left = deadline - dx_chip_now_ms();
+            slice = left < 1 ? 1 : left < 250 ? (int32_t)left : 250;
+        }
+        st = dx_device_wait_card(s->x.dev, slice, r->atr, sizeof r->atr, &r->atr_len, err);
+        if (st != DX_ERR_NO_CARD || (deadline >= 0 && dx_chip_now_ms() >= deadline))
+            break;
+        if (o->interrupt && *o->interrupt) {
+            st = dx_error_set(err, DX_ERR_CANCELLED, "interrupted while waiting for a card");
+            break;
+        }
+    }
     if (first)
         r->wait_ms = dx_chip_now_ms() - t;
     if (st != DX_OK)
@@ -352,23 +384,36 @@ static bool fatal(dx_status st)
            st == DX_ERR_NO_CARD || st == DX_ERR_TIMEOUT;
 }
 
-/* Read one file; with extended length on, a refusal turns it off (after
- * reopening the chip: a refused protected command may end the session). */
+/* Read one file.  With extended length on, a refusal turns it off; a
+ * session the chip ended (an error under secure messaging) is opened again
+ * and the file tried once more.  *lost: the chip could not be opened again. */
 static dx_status read_file(session *s, dx_chip_result *r, const dx_chip_read_options *o,
-                           uint16_t fid, size_t max, dx_error *err)
+                           uint16_t fid, size_t max, bool *lost, dx_error *err)
 {
     dx_error e = {0};
+    *lost = false;
     dx_status st = read_into(s, r, fid, max, &e);
-    if (st != DX_OK && s->ch.extended && !fatal(st) && st != DX_ERR_NOT_FOUND &&
-        st != DX_ERR_STATE && o->extended == DX_CHIP_EXTENDED_AUTO) {
-        snprintf(r->note, sizeof r->note, "extended length refused (%.200s): short APDUs of %zu "
-                 "bytes", e.message, o->short_read ? o->short_read : (size_t)DX_CHIP_READ_DEFAULT);
-        r->extended = false;
-        if ((st = connect_open(s, r, o, false, &e)) != DX_OK) {
-            if (err)
-                *err = e;
-            return st;
+    bool closed = s->sm && !dx_sm_session_is_open(s->sm);
+    bool refused_ext = st != DX_OK && s->ch.extended && !fatal(st) && st != DX_ERR_NOT_FOUND &&
+                       st != DX_ERR_STATE && o->extended == DX_CHIP_EXTENDED_AUTO;
+    if (st != DX_OK && !fatal(st) && (closed || refused_ext)) {
+        if (refused_ext) {
+            snprintf(r->note, sizeof r->note, "extended length refused (%.200s): short APDUs of "
+                     "%zu bytes", e.message,
+                     o->short_read ? o->short_read : (size_t)DX_CHIP_READ_DEFAULT);
+            r->extended = false;
         }
+        dx_error e2 = {0};
+        dx_status st2 = connect_open(s, r, o, false, &e2);
+        if (st2 != DX_OK) {
+            *lost = true;
+            if (err)
+                *err = e2;
+            return st2;
+        }
+        s->ch.extended = r->extended;
+        s->ch.max_read = r->extended ? EXT_READ
+                                     : o->short_read ? o->short_read : DX_CHIP_READ_DEFAULT;
         st = read_into(s, r, fid, max, &e);
     }
     if (st != DX_OK && err)
@@ -404,12 +449,13 @@ dx_status dx_chip_read(dx_device *dev, const dx_chip_read_options *o, dx_chip_re
         s.ch.max_read = EXT_READ;
     }
     double tr = dx_chip_now_ms();
-    if ((st = read_file(&s, r, o, DX_EF_COM, 4096, &e)) != DX_OK && fatal(st))
+    bool lost = false;
+    if ((st = read_file(&s, r, o, DX_EF_COM, 4096, &lost, &e)) != DX_OK && (fatal(st) || lost))
         goto fail;
     s.ch.extended = r->extended;
     if (!r->extended)
         s.ch.max_read = o->short_read ? o->short_read : DX_CHIP_READ_DEFAULT;
-    if ((st = read_file(&s, r, o, DX_EF_SOD, 1 << 16, &e)) != DX_OK && fatal(st))
+    if ((st = read_file(&s, r, o, DX_EF_SOD, 1 << 16, &lost, &e)) != DX_OK && (fatal(st) || lost))
         goto fail;
     /* the data groups EF.COM lists (DG1 and DG2 always tried) */
     int dgs[16] = {1, 2}, n = 2;
@@ -441,17 +487,9 @@ dx_status dx_chip_read(dx_device *dev, const dx_chip_read_options *o, dx_chip_re
             }
             continue;
         }
-        st = read_file(&s, r, o, DX_EF_DG(dgs[i]), 1 << 20, &e);
-        if (st != DX_OK && fatal(st))
+        st = read_file(&s, r, o, DX_EF_DG(dgs[i]), 1 << 20, &lost, &e);
+        if (st != DX_OK && (fatal(st) || lost))
             goto fail;
-        if (st != DX_OK && s.sm && !dx_sm_session_is_open(s.sm)) {
-            /* the chip ended secure messaging on an error: open it again */
-            if ((st = connect_open(&s, r, o, false, &e)) != DX_OK)
-                goto fail;
-            s.ch.extended = r->extended;
-            if (r->extended)
-                s.ch.max_read = EXT_READ;
-        }
     }
     r->read_ms = dx_chip_now_ms() - tr;
     /* Active Authentication (9303 Part 11 §6.1): INTERNAL AUTHENTICATE with a
@@ -542,12 +580,37 @@ void dx_chip_result_free(dx_chip_result *r)
 
 /* ---- loading a directory ----------------------------------------------------------- */
 
+/* Open a regular file for reading: a FIFO or device named by outside
+ * input must not block or be read. */
+static FILE *open_regular(const char *path, dx_status *st, dx_error *err)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *st = dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
+                           "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        *st = dx_error_set(err, DX_ERR_DATA, "%s: not a regular file", path);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        *st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
+    return f;
+}
+
 static dx_status load_file(const char *path, uint8_t **data, size_t *len, dx_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    dx_status ost = DX_OK;
+    FILE *f = open_regular(path, &ost, err);
     if (!f)
-        return dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
-                            "%s: cannot open: %s", path, strerror(errno));
+        return ost;
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {

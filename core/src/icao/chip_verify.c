@@ -187,8 +187,28 @@ static void verify_aa(dx_chip_result *r, bool *ok)
     dx_error e = {0};
     *ok = true;
     if (!dg15 || dg15->status != DX_OK) {
-        r->aa = json_pack("{s:s,s:s}", "result", "not_offered", "detail",
-                          "no DG15: the chip offers no Active Authentication");
+        /* a chip whose EF.COM or SOD lists DG15 offers AA: hiding DG15 (a
+         * clone answering 6A82) must not pass as "no AA" */
+        bool listed = false;
+        const dx_chip_file *com = dx_chip_result_file(r, "EF.COM");
+        dx_lds_com c;
+        dx_error ce = {0};
+        if (com && com->status == DX_OK && dx_lds_parse_com(com->data, com->len, &c, &ce) == DX_OK)
+            listed = dx_lds_com_has(&c, 15);
+        size_t i;
+        json_t *g;
+        json_array_foreach(r->pa ? json_object_get(r->pa, "data_groups") : NULL, i, g)
+            if (json_integer_value(json_object_get(g, "dg")) == 15)
+                listed = true;
+        if (listed) {
+            *ok = false;
+            r->aa = json_pack("{s:s,s:s}", "result", "failed", "detail",
+                              "DG15 is listed (EF.COM or EF.SOD) but was not read: Active "
+                              "Authentication could not run");
+        } else {
+            r->aa = json_pack("{s:s,s:s}", "result", "not_offered", "detail",
+                              "no DG15: the chip offers no Active Authentication");
+        }
         return;
     }
     if (!r->aa_attempted || r->aa_status != DX_OK || !r->aa_response) {
@@ -217,6 +237,8 @@ static void verify_aa(dx_chip_result *r, bool *ok)
     if (st != DX_OK && res.result == DX_AA_NOT_CHECKED && !res.detail[0])
         dx_strlcpy(res.detail, e.message, sizeof res.detail);
     r->aa = dx_aa_result_to_json(&res);
+    if (r->aa && r->offline) /* what the read recorded, checked again: not a new exchange */
+        json_object_set_new(r->aa, "recorded_exchange", json_true());
     *ok = res.result == DX_AA_PASSED;
 }
 
@@ -326,11 +348,15 @@ char *dx_chip_result_to_json(const dx_chip_result *r)
             json_object_set(o, "dg1_vs_printed_mrz", r->dg1_vs_printed);
         if (r->face)
             json_object_set(o, "face", r->face);
-        json_object_set(o, "passive_authentication",
-                        r->pa ? r->pa : json_pack("{s:s}", "result", "not_run"));
-        json_object_set(o, "active_authentication",
-                        r->aa ? r->aa
-                              : json_pack("{s:s}", "result",
+        if (r->pa)
+            json_object_set(o, "passive_authentication", r->pa);
+        else
+            json_object_set_new(o, "passive_authentication", json_pack("{s:s}", "result", "not_run"));
+        if (r->aa)
+            json_object_set(o, "active_authentication", r->aa);
+        else
+            json_object_set_new(o, "active_authentication",
+                                json_pack("{s:s}", "result",
                                           r->aa_attempted ? "not_verified" : "not_run"));
         json_object_set_new(o, "verified", json_boolean(r->verified));
     }

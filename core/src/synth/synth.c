@@ -313,13 +313,15 @@ static dx_status apply_defect(state *s, applied *a, dx_error *err)
         } else {
             ymd = (s->o->today ? s->o->today : today_ymd()) - 10000;
         }
+        if (ymd % 10000 == 229) /* a year before (or ten years before) 29 February */
+            ymd -= 1;
         if (ymd < 19100101 || ymd > 20991231)
             return dx_error_set(err, DX_ERR_INVALID_ARG, "expired: date out of range");
         dx_synth_holder h = s->holder;
         char d8[16];
         snprintf(d8, sizeof d8, "%08d", ymd);
         memcpy(h.expiry_date, d8, 9);
-        snprintf(d8, sizeof d8, "%08d", ymd - 100000); /* issued ten years before */
+        snprintf(d8, sizeof d8, "%08d", ymd - 100000 - (ymd % 10000 == 229)); /* ten years before */
         memcpy(h.issue_date, d8, 9);
         dx_error e2 = {0};
         json_t *tmp = json_object();
@@ -365,7 +367,13 @@ static dx_status apply_defect(state *s, applied *a, dx_error *err)
             return dx_error_set(err, DX_ERR_INVALID_ARG,
                                 "chip_mrz_mismatch: field=surname|document_number|birth_date");
         size_t n;
-        dx_status st = dx_synth_mrz_compose(&h, s->lay.format, s->dg1_mrz, &n, err);
+        dx_error e2 = {0};
+        json_t *none = json_object(); /* the holder's checks on the changed field */
+        dx_status st = dx_synth_holder_apply(none, "chip_mrz_mismatch", &h, &e2);
+        json_decref(none);
+        if (st)
+            return dx_error_set(err, DX_ERR_INVALID_ARG, "%s", e2.message);
+        st = dx_synth_mrz_compose(&h, s->lay.format, s->dg1_mrz, &n, err);
         if (st)
             return st;
         add_change(a, -1, (dx_rect_mm){0, 0, 0, 0}, "", "EF.DG1, EF.SOD");
@@ -562,6 +570,7 @@ static dx_status write_side(state *s, int side, const char *dir, double dpi,
     json_object_set_new(root, "page_mm", page);
     json_object_set_new(root, "background", json_pack("[iii]", 36, 36, 36));
     json_object_set_new(root, "exposure_us", exp);
+    exp = NULL; /* root owns it now */
     json_object_set_new(syn, "generator", json_string("docex synth " DOCEX_VERSION));
     json_object_set_new(syn, "specimen", json_string(s->lay.id));
     json_object_set_new(syn, "side", json_string(s->lay.sides[side]));
@@ -651,9 +660,14 @@ static dx_status write_chip(state *s, dx_error *err)
                                         : DX_SYNTH_OID_PACE_ECDH_GM_AES_128;
         co.n_pace_infos++;
     }
-    co.aa = !strcmp(s->lay.chip_aa, "rsa")     ? DX_SYNTH_AA_RSA
-            : !strcmp(s->lay.chip_aa, "ecdsa") ? DX_SYNTH_AA_ECDSA
-                                               : DX_SYNTH_AA_NONE;
+    const char *aa = o->chip_aa ? o->chip_aa : s->lay.chip_aa;
+    if (strcmp(aa, "rsa") && strcmp(aa, "ecdsa") && strcmp(aa, "none") && aa[0]) {
+        st = dx_error_set(err, DX_ERR_INVALID_ARG, "--chip-aa %s: expected none, rsa or ecdsa", aa);
+        goto done;
+    }
+    co.aa = !strcmp(aa, "rsa")     ? DX_SYNTH_AA_RSA
+            : !strcmp(aa, "ecdsa") ? DX_SYNTH_AA_ECDSA
+                                   : DX_SYNTH_AA_NONE;
     co.chip_auth = s->lay.chip_auth;
     if (o->trust_dir)
         snprintf(trust, sizeof trust, "%s", o->trust_dir);

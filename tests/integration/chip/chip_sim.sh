@@ -64,6 +64,17 @@ read_chip 0 genuine --mrz "$M" --extended off --trust "$TRUST" --json
 expect_status 0 "$DOCEX" chip verify "$T/r-genuine" --trust "$TRUST"
 expect_grep "$T/out" '^verified: yes'
 
+# a chip that hides its DG15 (a clone answering 6A82) does not pass as one without AA
+cp -r "$T/r-genuine" "$T/r-hidden" && rm "$T/r-hidden/EF.DG15" "$T/r-hidden/aa.json"
+expect_status 1 "$DOCEX" chip verify "$T/r-hidden" --trust "$TRUST" --json
+[ "$(jqr .active_authentication.result "$T/out")" = failed ] && ok || bad "hidden DG15: AA $(jqr .active_authentication.result "$T/out")"
+expect_grep "$T/out" 'DG15 is listed'
+# the offline AA is the exchange recorded by the read
+expect_status 0 "$DOCEX" chip verify "$T/r-genuine" --trust "$TRUST" --json
+[ "$(jqr .active_authentication.recorded_exchange "$T/out")" = true ] && ok || bad "offline AA not marked recorded"
+expect_status 2 "$DOCEX" chip read --device sim:chip0 --can 123456 --no-pace
+expect_grep "$T/err" 'does not go with --no-pace'
+
 # the chip defects
 scene tampered --defect chip_dg_tampered:dg=2
 read_chip 1 tampered --mrz "$(mrz_of tampered)" --trust "$TRUST" --json
