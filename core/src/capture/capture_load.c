@@ -11,77 +11,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "capture/manifest.h"
+#include "host/host_internal.h"
 #include "docex/docex.h"
 #include "docex/illumination.h"
 
 #define SCENE_MANIFEST "scene.json"
-
-/* Open a regular file for reading: a FIFO or device named by outside
- * input must not block or be read. */
-static FILE *open_regular(const char *path, dx_status *st, dx_error *err)
-{
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *st = dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
-                           "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        *st = dx_error_set(err, DX_ERR_DATA, "%s: not a regular file", path);
-        return NULL;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        *st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
-    }
-    return f;
-}
-
-static dx_status sha256_file(const char *path, char out[65], dx_error *err)
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char buf[1 << 16], md[32];
-    unsigned int mdlen = 0;
-    dx_status st = DX_OK;
-    FILE *f = open_regular(path, &st, err);
-    if (!f)
-        return st;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-        st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 unavailable", path);
-        goto done;
-    }
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (!EVP_DigestUpdate(c, buf, n)) {
-            st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 failed", path);
-            goto done;
-        }
-    if (ferror(f)) {
-        st = dx_error_set(err, DX_ERR_IO, "%s: read error", path);
-        goto done;
-    }
-    if (!EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32) {
-        st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 failed", path);
-        goto done;
-    }
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[64] = '\0';
-done:
-    EVP_MD_CTX_free(c);
-    fclose(f);
-    return st;
-}
 
 /* A relative file name without a directory part: capture.json is outside
  * input and must not point anywhere else. */
@@ -170,7 +106,7 @@ static dx_status load_capture_json(dx_capture_set *s, const char *path, dx_error
             goto done;
         char got[65];
         dx_capture_entry *e = &s->entries[s->n - 1];
-        if ((st = sha256_file(e->path, got, err)))
+        if ((st = dx_file_sha256(e->path, got, err)))
             goto done;
         if (strcasecmp(got, sha) != 0) {
             st = dx_error_set(err, DX_ERR_DATA,

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,16 +159,6 @@ out:
     return text;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 dx_status dx_file_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                                char sha_hex[65], dx_error *err)
 {
@@ -183,11 +172,9 @@ dx_status dx_file_write_atomic(const char *dir, const char *name, const void *da
         (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= sizeof tmp)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "path too long: %s/%s", dir, name);
     if (sha_hex) {
-        unsigned char md[32];
-        unsigned int mdlen = 0;
-        if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+        dx_sha256_hex(data, len, sha_hex);
+        if (!sha_hex[0])
             return dx_error_set(err, DX_ERR_INTERNAL, "SHA-256 of %s failed", final);
-        hex(md, 32, sha_hex);
     }
     fd = mkstemp(tmp);
     if (fd < 0)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "docex/docex.h"
 
@@ -68,5 +69,12 @@ char *dx_strdup(const char *s);
 void dx_text_sanitize(char *s);
 /* Copy src into dst (size bytes, always NUL-terminated); false if truncated. */
 bool dx_strlcpy(char *dst, const char *src, size_t size);
+
+/* host/file.c: a regular file opened for reading (a FIFO or device named by
+ * outside input is refused, never blocks): NULL with *st and err set. */
+FILE *dx_file_open_regular(const char *path, dx_status *st, dx_error *err);
+/* SHA-256 of a regular file / of bytes, lower-case hex. */
+dx_status dx_file_sha256(const char *path, char out[65], dx_error *err);
+void dx_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

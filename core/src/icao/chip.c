@@ -28,22 +28,6 @@ double dx_chip_now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void dx_chip_sha256_hex(const uint8_t *d, size_t n, char out[65])
-{
-    static const char hx[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(d, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-        out[0] = '\0';
-        return;
-    }
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[64] = '\0';
-}
-
 /* ---- the access key ---------------------------------------------------------- */
 
 static void copy_field(char *dst, size_t size, const char *src, size_t n)
@@ -211,7 +195,7 @@ static dx_status read_into(session *s, dx_chip_result *r, uint16_t fid, size_t m
         f->data = data;
         f->len = len;
         f->error[0] = '\0';
-        dx_chip_sha256_hex(data, len, f->sha256);
+        dx_sha256_hex(data, len, f->sha256);
     } else {
         dx_strlcpy(f->error, e.message, sizeof f->error);
         if (err)
@@ -580,35 +564,10 @@ void dx_chip_result_free(dx_chip_result *r)
 
 /* ---- loading a directory ----------------------------------------------------------- */
 
-/* Open a regular file for reading: a FIFO or device named by outside
- * input must not block or be read. */
-static FILE *open_regular(const char *path, dx_status *st, dx_error *err)
-{
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *st = dx_error_set(err, errno == ENOENT ? DX_ERR_NOT_FOUND : DX_ERR_IO,
-                           "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        *st = dx_error_set(err, DX_ERR_DATA, "%s: not a regular file", path);
-        return NULL;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        *st = dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
-    }
-    return f;
-}
-
 static dx_status load_file(const char *path, uint8_t **data, size_t *len, dx_error *err)
 {
     dx_status ost = DX_OK;
-    FILE *f = open_regular(path, &ost, err);
+    FILE *f = dx_file_open_regular(path, &ost, err);
     if (!f)
         return ost;
     uint8_t *buf = NULL;
@@ -675,7 +634,7 @@ dx_status dx_chip_result_load(const char *dir, dx_chip_result **out, dx_error *e
         f->status = DX_OK;
         f->data = data;
         f->len = len;
-        dx_chip_sha256_hex(data, len, f->sha256);
+        dx_sha256_hex(data, len, f->sha256);
     }
     /* an Active Authentication exchange recorded by the read */
     char path[4200];

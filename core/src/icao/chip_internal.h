@@ -47,7 +47,6 @@ struct dx_chip_result {
 };
 
 double dx_chip_now_ms(void);
-void dx_chip_sha256_hex(const uint8_t *d, size_t n, char out[65]);
 const char *dx_chip_file_name(uint16_t fid);
 /* The file `name` of the result, added (status NOT_FOUND) when missing. */
 dx_chip_file *dx_chip_result_add(dx_chip_result *r, const char *name);

@@ -18,60 +18,16 @@
 dx_status dx_specimen_reference_sha256(const dx_specimen *spec, size_t i, char out[65],
                                        dx_error *err)
 {
-    static const char digits[] = "0123456789abcdef";
     const dx_specimen_reference *r = dx_specimen_reference_at(spec, i);
-    unsigned char buf[1 << 16], md[32];
-    unsigned int mdlen = 0;
-    dx_status st = DX_OK;
-    EVP_MD_CTX *c = NULL;
-    FILE *f;
     if (!r || !out)
         return dx_error_set(err, DX_ERR_INVALID_ARG, "specimen reference %zu: no such image", i);
     out[0] = '\0';
-    /* O_NONBLOCK: a FIFO in place of an image must not hang the caller */
-    int fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0 || !(f = fdopen(fd, "rb"))) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return dx_error_set(err, e == ENOENT || e == ENOTDIR ? DX_ERR_NOT_FOUND : DX_ERR_IO,
-                            "%s: cannot open: %s", r->path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_NOT_FOUND, "%s: not a regular file", r->path);
-    }
-    if (!(c = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-        st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 unavailable", r->path);
-        goto done;
-    }
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (!EVP_DigestUpdate(c, buf, n)) {
-            st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 failed", r->path);
-            goto done;
-        }
-    if (ferror(f)) {
-        st = dx_error_set(err, DX_ERR_IO, "%s: read error", r->path);
-        goto done;
-    }
-    if (!EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32) {
-        st = dx_error_set(err, DX_ERR_INTERNAL, "%s: SHA-256 failed", r->path);
-        goto done;
-    }
-    for (unsigned k = 0; k < 32; k++) {
-        out[2 * k] = digits[md[k] >> 4];
-        out[2 * k + 1] = digits[md[k] & 15];
-    }
-    out[64] = '\0';
-done:
-    EVP_MD_CTX_free(c);
-    fclose(f);
-    return st;
+    dx_status st = dx_file_sha256(r->path, out, err);
+    if (st != DX_OK)
+        out[0] = '\0';
+    return st == DX_ERR_DATA ? DX_ERR_NOT_FOUND : st; /* not a regular file: no image */
 }
 
-/* Whole numbers as JSON integers (125, not 125.0). */
 static json_t *jnum(double x)
 {
     if (x == floor(x) && fabs(x) < 1e15)
