@@ -48,11 +48,12 @@ function M.range(value, min, max, message, extra)
   return M.failed(value, expected, message, extra)
 end
 
--- A measurement, or (nil, result) to return at once: undetermined when the
--- measurement failed, not_supported when the provider cannot make it.
+-- A measurement and its details (a table, or nil), or (nil, result) to
+-- return at once: undetermined when the measurement failed, not_supported
+-- when the provider cannot make it.
 function M.measure(region, method, ...)
   local v, why = region[method](region, ...)
-  if v ~= nil then return v end
+  if v ~= nil then return v, why end
   why = why or (method .. " failed")
   if why:find("^not supported") then
     return nil, M.not_supported(why, { region = region })

@@ -36,5 +36,6 @@ int dx_cmd_synth(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_chip(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_specimen(const dx_cli_globals *g, int argc, char **argv);
 int dx_cmd_rules(const dx_cli_globals *g, int argc, char **argv);
+int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"plugin-check", dx_cmd_plugin_check, "conformance kit: check a plugin .so"},
     {"mrz", dx_cmd_mrz, "parse, validate, or read from an image, an MRZ (ICAO 9303)"},
     {"chip", dx_cmd_chip, "read and verify an ePassport chip (BAC/PACE, passive and active authentication)"},
+    {"inspect", dx_cmd_inspect, "inspect a document: captures, MRZ, chip, rules, verdict and reports"},
     {"rules", dx_cmd_rules, "Lua rule sets: run their unit tests"},
     {"synth", dx_cmd_synth, "make a synthetic Utopia document (scene), genuine or with defects"},
     {"specimen", dx_cmd_specimen, "list reference specimens, or show one: features, lights, regions"},

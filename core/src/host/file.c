@@ -89,3 +89,20 @@ done:
     fclose(f);
     return st;
 }
+
+dx_status dx_mkdir_p(const char *dir, dx_error *err)
+{
+    char buf[4300];
+    if (!dx_strlcpy(buf, dir, sizeof buf))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "%.64s...: path too long", dir);
+    for (char *q = buf + 1; *q; q++)
+        if (*q == '/') {
+            *q = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return dx_error_set(err, DX_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+            *q = '/';
+        }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+    return DX_OK;
+}

@@ -76,5 +76,7 @@ FILE *dx_file_open_regular(const char *path, dx_status *st, dx_error *err);
 /* SHA-256 of a regular file / of bytes, lower-case hex. */
 dx_status dx_file_sha256(const char *path, char out[65], dx_error *err);
 void dx_sha256_hex(const void *data, size_t len, char out[65]);
+/* mkdir -p (mode 0755). */
+dx_status dx_mkdir_p(const char *dir, dx_error *err);
 
 #endif

@@ -323,7 +323,84 @@ static float *resize_plane(const float *s, int w, int h, int dw, int dh)
     return o;
 }
 
-/* Separable Gaussian blur (sigma 1.5, radius 5), edges clamped. */
+/* y[i] += a * x[i], four lanes at a time (GCC/Clang vector extension: SSE
+ * on x86-64, NEON on ARM; the scalar loop finishes the rest). */
+typedef float dx_v4f __attribute__((vector_size(16)));
+
+static inline void axpy(float *restrict y, const float *restrict x, float a, int n)
+{
+    int i = 0;
+    dx_v4f av = {a, a, a, a};
+    for (; i + 8 <= n; i += 8) {
+        dx_v4f x0, x1, y0, y1;
+        memcpy(&x0, x + i, sizeof x0);
+        memcpy(&x1, x + i + 4, sizeof x1);
+        memcpy(&y0, y + i, sizeof y0);
+        memcpy(&y1, y + i + 4, sizeof y1);
+        y0 += av * x0;
+        y1 += av * x1;
+        memcpy(y + i, &y0, sizeof y0);
+        memcpy(y + i + 4, &y1, sizeof y1);
+    }
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* sum a[i] * b[i], eight lanes at a time. */
+static inline float dot(const float *restrict a, const float *restrict b, int n)
+{
+    int i = 0;
+    dx_v4f s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+    for (; i + 8 <= n; i += 8) {
+        dx_v4f a0, a1, b0, b1;
+        memcpy(&a0, a + i, sizeof a0);
+        memcpy(&a1, a + i + 4, sizeof a1);
+        memcpy(&b0, b + i, sizeof b0);
+        memcpy(&b1, b + i + 4, sizeof b1);
+        s0 += a0 * b0;
+        s1 += a1 * b1;
+    }
+    s0 += s1;
+    float r = s0[0] + s0[1] + s0[2] + s0[3];
+    for (; i < n; i++)
+        r += a[i] * b[i];
+    return r;
+}
+
+/* A search plane: luminance S (sw x sh) with its summed-area tables, and a
+ * zero-mean template Tz (tw x th, tss = sum Tz^2). */
+typedef struct ncc_plane {
+    const float *S;
+    int sw, shh;
+    const double *sat, *sat2;
+    const float *Tz;
+    int tw, th;
+    double tss;
+} ncc_plane;
+
+static double ncc_at_var(const ncc_plane *p, int ox, int oy, double num)
+{
+    size_t W1 = (size_t)p->sw + 1, tn = (size_t)p->tw * p->th;
+    double s = p->sat[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat[(size_t)oy * W1 + ox + p->tw] -
+               p->sat[(size_t)(oy + p->th) * W1 + ox] + p->sat[(size_t)oy * W1 + ox];
+    double s2 = p->sat2[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat2[(size_t)oy * W1 + ox + p->tw] -
+                p->sat2[(size_t)(oy + p->th) * W1 + ox] + p->sat2[(size_t)oy * W1 + ox];
+    double var = s2 - s * s / tn;
+    return var > 1e-6 && p->tss > 1e-6 ? num / sqrt(var * p->tss) : 0;
+}
+
+/* NCC at one offset: the template against S at (ox, oy). */
+static double ncc_one(const ncc_plane *p, int ox, int oy)
+{
+    double num = 0;
+    for (int y = 0; y < p->th; y++)
+        num += dot(p->S + (size_t)(oy + y) * p->sw + ox, p->Tz + (size_t)y * p->tw, p->tw);
+    return ncc_at_var(p, ox, oy, num);
+}
+
+/* Separable Gaussian blur (sigma 1.5, radius 5), edges clamped.  The
+ * horizontal pass clamps only near the edges; the vertical pass runs along
+ * rows (tap by tap, each a contiguous multiply-add the compiler vectorises). */
 static void gauss(const float *s, float *tmp, float *o, int w, int h)
 {
     float k[11];
@@ -332,24 +409,35 @@ static void gauss(const float *s, float *tmp, float *o, int w, int h)
         sum += kk[i + 5] = exp(-(i * i) / (2 * 1.5 * 1.5));
     for (int i = 0; i < 11; i++)
         k[i] = (float)(kk[i] / sum);
-    for (int y = 0; y < h; y++)
+    for (int y = 0; y < h; y++) {
+        const float *row = s + (size_t)y * w;
+        float *t = tmp + (size_t)y * w;
+        /* the interior tap by tap along the row, the 5 pixels at each end clamped */
+        for (int x = 0; x < w; x++)
+            t[x] = 0;
+        if (w > 10)
+            for (int i = 0; i < 11; i++)
+                axpy(t + 5, row + i, k[i], w - 10);
         for (int x = 0; x < w; x++) {
+            if (x >= 5 && x + 5 < w)
+                continue;
             float a = 0;
             for (int i = -5; i <= 5; i++) {
                 int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                a += k[i + 5] * s[(size_t)y * w + xx];
+                a += k[i + 5] * row[xx];
             }
-            tmp[(size_t)y * w + x] = a;
+            t[x] = a;
         }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-                a += k[i + 5] * tmp[(size_t)yy * w + x];
-            }
-            o[(size_t)y * w + x] = a;
+    }
+    for (int y = 0; y < h; y++) {
+        float *out = o + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            out[x] = 0;
+        for (int i = -5; i <= 5; i++) {
+            int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+            axpy(out, tmp + (size_t)yy * w, k[i + 5], w);
         }
+    }
 }
 
 /* Mean SSIM of two w x h planes (Wang et al. 2004). */
@@ -381,6 +469,155 @@ static double ssim(const float *x, const float *y, int w, int h, bool *ok)
     free(buf);
     *ok = true;
     return acc / n;
+}
+
+typedef struct ncc_cand {
+    double v;
+    int ox, oy;
+} ncc_cand;
+
+/* Keep the `nc` best offsets, at least 2 px apart (a periodic pattern has
+ * several peaks: the coarse level must not settle on the wrong one). */
+static void cand_add(ncc_cand *c, int nc, double v, int ox, int oy)
+{
+    int i;
+    for (i = 0; i < nc; i++)
+        if (abs(c[i].ox - ox) < 2 && abs(c[i].oy - oy) < 2) {
+            if (v > c[i].v)
+                c[i] = (ncc_cand){v, ox, oy};
+            else
+                return;
+            break;
+        }
+    if (i == nc) {
+        if (v <= c[nc - 1].v)
+            return;
+        c[nc - 1] = (ncc_cand){v, ox, oy};
+        i = nc - 1;
+    }
+    for (; i > 0 && c[i].v > c[i - 1].v; i--) {
+        ncc_cand t = c[i];
+        c[i] = c[i - 1];
+        c[i - 1] = t;
+    }
+}
+
+/* Every offset of the template in S: for each template pixel t,
+ * num[ox] += t * S[row][x + ox] along the search row (no dependency between
+ * the offsets: vectorised), summed per template row in float, per offset in
+ * double.  The nc best into c (c[k].v = -2 when unused). */
+static bool ncc_search_all(const ncc_plane *p, ncc_cand *c, int nc)
+{
+    int nx = p->sw - p->tw + 1;
+    for (int k = 0; k < nc; k++)
+        c[k] = (ncc_cand){-2, 0, 0};
+    if (nx <= 0)
+        return true;
+    float *rowacc = malloc((size_t)nx * sizeof *rowacc);
+    double *num = malloc((size_t)nx * sizeof *num);
+    if (!rowacc || !num) {
+        free(rowacc);
+        free(num);
+        return false;
+    }
+    for (int oy = 0; oy + p->th <= p->shh; oy++) {
+        for (int ox = 0; ox < nx; ox++)
+            num[ox] = 0;
+        for (int y = 0; y < p->th; y++) {
+            const float *sr = p->S + (size_t)(oy + y) * p->sw, *tr = p->Tz + (size_t)y * p->tw;
+            for (int ox = 0; ox < nx; ox++)
+                rowacc[ox] = 0;
+            for (int x = 0; x < p->tw; x++)
+                axpy(rowacc, sr + x, tr[x], nx);
+            for (int ox = 0; ox < nx; ox++)
+                num[ox] += rowacc[ox];
+        }
+        for (int ox = 0; ox < nx; ox++)
+            cand_add(c, nc, ncc_at_var(p, ox, oy, num[ox]), ox, oy);
+    }
+    free(rowacc);
+    free(num);
+    return true;
+}
+
+/* Summed-area tables of S and S^2, (w + 1) x (h + 1). */
+static bool make_sat(const float *S, int w, int h, double **sat, double **sat2)
+{
+    size_t sn = (size_t)(w + 1) * (h + 1);
+    *sat = calloc(sn, sizeof **sat);
+    *sat2 = calloc(sn, sizeof **sat2);
+    if (!*sat || !*sat2)
+        return false;
+    for (int y = 0; y < h; y++) {
+        double rs = 0, rs2 = 0;
+        for (int x = 0; x < w; x++) {
+            double v = S[(size_t)y * w + x];
+            rs += v, rs2 += v * v;
+            (*sat)[(size_t)(y + 1) * (w + 1) + x + 1] = (*sat)[(size_t)y * (w + 1) + x + 1] + rs;
+            (*sat2)[(size_t)(y + 1) * (w + 1) + x + 1] = (*sat2)[(size_t)y * (w + 1) + x + 1] + rs2;
+        }
+    }
+    return true;
+}
+
+/* 2 x 2 box mean (w/2 x h/2). */
+static float *half_plane(const float *s, int w, int h)
+{
+    int w2 = w / 2, h2 = h / 2;
+    float *o = malloc((size_t)w2 * h2 * sizeof *o);
+    if (!o)
+        return NULL;
+    for (int y = 0; y < h2; y++)
+        for (int x = 0; x < w2; x++) {
+            const float *p = s + (size_t)2 * y * w + 2 * x;
+            o[(size_t)y * w2 + x] = 0.25f * (p[0] + p[1] + p[w] + p[w + 1]);
+        }
+    return o;
+}
+
+/* Coarse to fine: the best offsets of the half-resolution search, each
+ * refined at full resolution within +-2 px, and the unshifted position.
+ * For searches of +-4 px or more on templates of 32 px or more: about a
+ * quarter of the exhaustive cost and more for larger shifts. */
+static bool ncc_search_pyramid(const ncc_plane *p, int x_no, int y_no, ncc_cand *best)
+{
+    enum { NC = 4 };
+    int tw2 = p->tw / 2, th2 = p->th / 2, sw2 = p->sw / 2, sh2 = p->shh / 2;
+    float *S2 = half_plane(p->S, p->sw, p->shh), *T2 = half_plane(p->Tz, p->tw, p->th);
+    double *sat = NULL, *sat2 = NULL;
+    ncc_cand c[NC];
+    bool ok = false;
+    if (!S2 || !T2 || !make_sat(S2, sw2, sh2, &sat, &sat2))
+        goto done;
+    {
+        double m = 0, tss = 0;
+        size_t n2 = (size_t)tw2 * th2;
+        for (size_t i = 0; i < n2; i++)
+            m += T2[i];
+        m /= n2;
+        for (size_t i = 0; i < n2; i++)
+            T2[i] -= (float)m, tss += (double)T2[i] * T2[i];
+        ncc_plane q = {S2, sw2, sh2, sat, sat2, T2, tw2, th2, tss};
+        if (!ncc_search_all(&q, c, NC))
+            goto done;
+    }
+    *best = (ncc_cand){ncc_one(p, x_no, y_no), x_no, y_no};
+    for (int k = 0; k < NC && c[k].v > -2; k++)
+        for (int oy = 2 * c[k].oy - 2; oy <= 2 * c[k].oy + 3; oy++)
+            for (int ox = 2 * c[k].ox - 2; ox <= 2 * c[k].ox + 3; ox++) {
+                if (ox < 0 || oy < 0 || ox + p->tw > p->sw || oy + p->th > p->shh)
+                    continue;
+                double v = ncc_one(p, ox, oy);
+                if (v > best->v)
+                    *best = (ncc_cand){v, ox, oy};
+            }
+    ok = true;
+done:
+    free(S2);
+    free(T2);
+    free(sat);
+    free(sat2);
+    return ok;
 }
 
 dx_status dx_measure_similarity_of(const dx_reg_image *a, dx_reg_rect ra, const dx_reg_image *b,
@@ -426,45 +663,24 @@ dx_status dx_measure_similarity_of(const dx_reg_image *a, dx_reg_rect ra, const 
         goto nomem;
     for (size_t i = 0; i < tn; i++)
         Tz[i] = (float)(T[i] - tm), tss += (double)Tz[i] * Tz[i];
-    /* summed-area tables of S and S^2, (sw + 1) x (shh + 1) */
-    size_t sn = (size_t)(sw + 1) * (shh + 1);
-    sat = calloc(sn, sizeof *sat);
-    sat2 = calloc(sn, sizeof *sat2);
-    if (!sat || !sat2) {
+    if (!make_sat(S, sw, shh, &sat, &sat2)) {
         free(Tz);
         goto nomem;
     }
-    for (int y = 0; y < shh; y++) {
-        double rs = 0, rs2 = 0;
-        for (int x = 0; x < sw; x++) {
-            double v = S[(size_t)y * sw + x];
-            rs += v, rs2 += v * v;
-            sat[(size_t)(y + 1) * (sw + 1) + x + 1] = sat[(size_t)y * (sw + 1) + x + 1] + rs;
-            sat2[(size_t)(y + 1) * (sw + 1) + x + 1] = sat2[(size_t)y * (sw + 1) + x + 1] + rs2;
-        }
-    }
     double best = -2;
     int bx = ba.x0 - bs.x0, by = ba.y0 - bs.y0; /* no shift */
-    for (int oy = 0; oy + th <= shh; oy++)
-        for (int ox = 0; ox + tw <= sw; ox++) {
-            size_t W1 = (size_t)sw + 1;
-            double s = sat[(size_t)(oy + th) * W1 + ox + tw] - sat[(size_t)oy * W1 + ox + tw] -
-                       sat[(size_t)(oy + th) * W1 + ox] + sat[(size_t)oy * W1 + ox];
-            double s2 = sat2[(size_t)(oy + th) * W1 + ox + tw] - sat2[(size_t)oy * W1 + ox + tw] -
-                        sat2[(size_t)(oy + th) * W1 + ox] + sat2[(size_t)oy * W1 + ox];
-            double var = s2 - s * s / tn;
-            double num = 0;
-            for (int y = 0; y < th; y++) {
-                const float *sr = S + (size_t)(oy + y) * sw + ox, *tr = Tz + (size_t)y * tw;
-                float acc = 0;
-                for (int x = 0; x < tw; x++)
-                    acc += sr[x] * tr[x];
-                num += acc;
-            }
-            double ncc = var > 1e-6 && tss > 1e-6 ? num / sqrt(var * tss) : 0;
-            if (ncc > best)
-                best = ncc, bx = ox, by = oy;
+    {
+        ncc_plane pl = {S, sw, shh, sat, sat2, Tz, tw, th, tss};
+        ncc_cand c[1];
+        bool ok = sh >= 4 && tw >= 32 && th >= 32 ? ncc_search_pyramid(&pl, bx, by, &c[0])
+                                                  : ncc_search_all(&pl, c, 1);
+        if (!ok) {
+            free(Tz);
+            goto nomem;
         }
+        if (c[0].v > -2)
+            best = c[0].v, bx = c[0].ox, by = c[0].oy;
+    }
     free(Tz);
     out->ncc = best < -1 ? 0 : best;
     out->dx_mm = (bx - (ba.x0 - bs.x0)) / ppm;
@@ -526,15 +742,23 @@ dx_status dx_measure_fibres_of(const dx_reg_image *uv, dx_reg_rect region,
     double med[4];
     for (int c = 0; c < 4; c++)
         med[c] = percentile(hist + c * NBIN, n, 0.5);
+    /* A fibre's colour differs from the paper's in hue, not only in level:
+     * the difference from the paper's median colour, less its part along
+     * that colour (a paper glowing bluish with brighteners keeps its fibres;
+     * dark print or paper texture is only darker or brighter). */
+    double u[3], un = sqrt(med[0] * med[0] + med[1] * med[1] + med[2] * med[2]);
+    for (int c = 0; c < 3; c++)
+        u[c] = un >= 1 ? med[c] / un : 1 / sqrt(3.0);
     size_t ncand = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             const float *p = uv->px + ((size_t)(b.y0 + y) * uv->w + b.x0 + x) * 3;
-            float mx = fmaxf(p[0], fmaxf(p[1], p[2])), mn = fminf(p[0], fminf(p[1], p[2]));
-            double d2 = 0;
-            for (int c = 0; c < 3; c++)
+            double d2 = 0, along = 0;
+            for (int c = 0; c < 3; c++) {
                 d2 += (p[c] - med[c]) * (p[c] - med[c]);
-            if (mx - mn > med[3] + 30 && d2 > 40 * 40)
+                along += (p[c] - med[c]) * u[c];
+            }
+            if (d2 > 40 * 40 && d2 - along * along > 30 * 30)
                 cand[(size_t)y * w + x] = 1, ncand++;
         }
     out->candidate_fraction = (double)ncand / n;

@@ -103,10 +103,12 @@ dx_status dx_measure_similarity_of(const dx_reg_image *a, dx_reg_rect ra, const 
                                    dx_reg_rect rb, double max_shift_mm,
                                    dx_measure_similarity *out, dx_error *err);
 
-/* Fluorescent fibres under UV (RGB image): pixels whose colour is saturated
- * and differs from the paper (chroma = max - min channel exceeds the region's
- * median chroma by > 30 levels, and the Euclidean RGB distance from the
- * region's median colour is > 40 levels), 8-connected components of them;
+/* Fluorescent fibres under UV (RGB image): pixels whose colour differs from
+ * the paper's in hue, not only in level (the Euclidean RGB distance d from
+ * the region's median colour is > 40 levels, and d's part across that colour,
+ * sqrt(d^2 - (d . u)^2) with u the median colour's direction, > 30 levels: so
+ * paper glowing bluish with brighteners keeps its fibres, while dark print
+ * and paper texture are not candidates), 8-connected components of them;
  * a fibre is a component of length 1..10 mm (4 sqrt(lambda1) from its second
  * moments) and elongation sqrt(lambda1 / lambda2) >= 3.  Blobs (a printed
  * fluorescent emblem, office paper glowing all over) are not fibres.

@@ -534,6 +534,180 @@ static inline bool bilinear(const dx_image_view *v, int nch, double x, double y,
     return true;
 }
 
+/* Output pixel (i, j) is capture pixel (x0 + i, y0 + j), 0 outside. */
+static dx_status copy_pixels(const dx_image_view *cap, int x0, int y0, int nch, dx_reg_image *out)
+{
+    size_t outside = 0;
+    for (int j = 0; j < out->h; j++) {
+        float *o = out->px + (size_t)j * out->w * nch;
+        int y = y0 + j;
+        for (int i = 0; i < out->w; i++, o += nch) {
+            int x = x0 + i;
+            if (x < 0 || y < 0 || x >= (int)cap->width || y >= (int)cap->height) {
+                for (int c = 0; c < nch; c++)
+                    o[c] = 0;
+                outside++;
+            } else {
+                float v[3];
+                fetch(cap, x, y, v);
+                for (int c = 0; c < nch; c++)
+                    o[c] = v[c];
+            }
+        }
+    }
+    out->n_outside = outside;
+    return DX_OK;
+}
+
+/* Bilinear sample of a packed float image (pixel centres at +0.5). */
+static inline void bilinear_f(const float *im, int w, int h, int nch, double x, double y, float *o)
+{
+    x -= 0.5, y -= 0.5;
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    if (x > w - 1) x = w - 1;
+    if (y > h - 1) y = h - 1;
+    int ix = (int)x, iy = (int)y;
+    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
+    float fx = (float)(x - ix), fy = (float)(y - iy);
+    const float *r0 = im + (size_t)iy * w * nch, *r1 = im + (size_t)iy1 * w * nch;
+    for (int c = 0; c < nch; c++) {
+        float a = r0[ix * nch + c] + (r0[ix1 * nch + c] - r0[ix * nch + c]) * fx;
+        float b = r1[ix * nch + c] + (r1[ix1 * nch + c] - r1[ix * nch + c]) * fx;
+        o[c] = a + (b - a) * fy;
+    }
+}
+
+/* Downscaling by ratio >= 2: the capture's rows that the output rectangle
+ * needs are box-averaged by f = floor(ratio) first (exact means of f x f
+ * pixels, one pass over the bytes), then sampled bilinearly — one sample per
+ * output pixel, or 2 x 2 when the rest of the ratio is 1.5 or more.  The same
+ * box prefilter as the direct path, at a quarter of its cost for 600 -> 300 dpi. */
+static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform *t, double ppm,
+                                dx_reg_rect r, int nch, int f, dx_reg_image *out, dx_error *err)
+{
+    int w = out->w, h = out->h;
+    /* the capture's bounding box of the output rectangle, in box cells */
+    double cx[4], cy[4];
+    dx_reg_apply(t, r.x, r.y, &cx[0], &cy[0]);
+    dx_reg_apply(t, r.x + r.w, r.y, &cx[1], &cy[1]);
+    dx_reg_apply(t, r.x, r.y + r.h, &cx[2], &cy[2]);
+    dx_reg_apply(t, r.x + r.w, r.y + r.h, &cx[3], &cy[3]);
+    double x0 = cx[0], x1 = cx[0], y0 = cy[0], y1 = cy[0];
+    for (int i = 1; i < 4; i++) {
+        x0 = fmin(x0, cx[i]), x1 = fmax(x1, cx[i]);
+        y0 = fmin(y0, cy[i]), y1 = fmax(y1, cy[i]);
+    }
+    int bw = (int)cap->width / f, bh = (int)cap->height / f;
+    int bx0 = (int)floor(x0 / f) - 2, by0 = (int)floor(y0 / f) - 2;
+    int bx1 = (int)ceil(x1 / f) + 2, by1 = (int)ceil(y1 / f) + 2;
+    if (bx0 < 0) bx0 = 0;
+    if (by0 < 0) by0 = 0;
+    if (bx1 > bw) bx1 = bw;
+    if (by1 > bh) by1 = bh;
+    int iw = bx1 - bx0, ih = by1 - by0;
+    if (iw < 1 || ih < 1) { /* all outside the capture */
+        memset(out->px, 0, (size_t)w * h * nch * sizeof(float));
+        out->n_outside = (size_t)w * h;
+        return DX_OK;
+    }
+    float *box = calloc((size_t)iw * ih * nch, sizeof(float));
+    if (!box) {
+        free(out->px);
+        out->px = NULL;
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
+    }
+    float norm = 1.0f / (float)(f * f);
+    for (int by = 0; by < ih; by++) {
+        float *o = box + (size_t)by * iw * nch;
+        for (int sy = 0; sy < f; sy++) {
+            const uint8_t *row = (const uint8_t *)cap->data + (size_t)((by0 + by) * f + sy) * cap->stride;
+            switch (cap->format) {
+            case DX_PIX_GRAY8:
+                for (int bx = 0; bx < iw; bx++) {
+                    const uint8_t *p = row + (size_t)(bx0 + bx) * f;
+                    unsigned sum = 0;
+                    for (int sx = 0; sx < f; sx++)
+                        sum += p[sx];
+                    o[bx] += (float)sum;
+                }
+                break;
+            case DX_PIX_GRAY16:
+                for (int bx = 0; bx < iw; bx++) {
+                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 2;
+                    unsigned sum = 0;
+                    for (int sx = 0; sx < f; sx++) {
+                        uint16_t v;
+                        memcpy(&v, p + 2 * sx, 2);
+                        sum += v;
+                    }
+                    o[bx] += (float)sum * (1.0f / 257);
+                }
+                break;
+            case DX_PIX_RGB8:
+                for (int bx = 0; bx < iw; bx++) {
+                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 3;
+                    unsigned s0 = 0, s1 = 0, s2 = 0;
+                    for (int sx = 0; sx < f; sx++)
+                        s0 += p[3 * sx], s1 += p[3 * sx + 1], s2 += p[3 * sx + 2];
+                    o[3 * bx] += (float)s0, o[3 * bx + 1] += (float)s1, o[3 * bx + 2] += (float)s2;
+                }
+                break;
+            case DX_PIX_RGB16:
+                for (int bx = 0; bx < iw; bx++) {
+                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 6;
+                    float s3[3] = {0, 0, 0};
+                    for (int sx = 0; sx < f; sx++) {
+                        uint16_t v[3];
+                        memcpy(v, p + 6 * sx, 6);
+                        s3[0] += v[0], s3[1] += v[1], s3[2] += v[2];
+                    }
+                    for (int c = 0; c < 3; c++)
+                        o[3 * bx + c] += s3[c] * (1.0f / 257);
+                }
+                break;
+            }
+        }
+        for (int i = 0; i < iw * nch; i++)
+            o[i] *= norm;
+    }
+    double rest = t->scale / ppm / f;
+    int k = rest >= 1.5 ? 2 : 1;
+    double inv_k = 1.0 / k;
+    double dux = t->m[0][0] / ppm, duy = t->m[1][0] / ppm;
+    double dvx = t->m[0][1] / ppm, dvy = t->m[1][1] / ppm;
+    double ox, oy;
+    size_t outside = 0;
+    dx_reg_apply(t, r.x, r.y, &ox, &oy);
+    for (int j = 0; j < h; j++) {
+        float *o = out->px + (size_t)j * w * nch;
+        for (int i = 0; i < w; i++, o += nch) {
+            float acc[3] = {0, 0, 0}, sm[3];
+            bool in = true;
+            for (int sb = 0; sb < k; sb++)
+                for (int sa = 0; sa < k; sa++) {
+                    double fu = i + (sa + 0.5) * inv_k, fv = j + (sb + 0.5) * inv_k;
+                    double x = ox + fu * dux + fv * dvx, y = oy + fu * duy + fv * dvy;
+                    if (x < 0 || y < 0 || x > cap->width || y > cap->height) {
+                        in = false;
+                        continue;
+                    }
+                    bilinear_f(box, iw, ih, nch, x / f - bx0, y / f - by0, sm);
+                    for (int c = 0; c < nch; c++)
+                        acc[c] += sm[c];
+                }
+            float nrm = 1.0f / (float)(k * k);
+            for (int c = 0; c < nch; c++)
+                o[c] = in ? acc[c] * nrm : 0;
+            if (!in)
+                outside++;
+        }
+    }
+    free(box);
+    out->n_outside = outside;
+    return DX_OK;
+}
+
 dx_status dx_reg_resample(const dx_image_view *capture, const dx_reg_transform *t,
                           double target_dpi, const dx_reg_rect *rect_mm, dx_reg_image *out,
                           dx_error *err)
@@ -564,6 +738,17 @@ dx_status dx_reg_resample(const dx_image_view *capture, const dx_reg_transform *
     out->w = w, out->h = h, out->ch = nch, out->dpi = target_dpi;
     out->x_mm = r.x, out->y_mm = r.y;
     double ratio = t->scale / ppm; /* capture px per output px */
+    {
+        /* the page itself at its own dpi (reference images): pixel for pixel */
+        double ox, oy;
+        dx_reg_apply(t, r.x, r.y, &ox, &oy);
+        if (t->m[0][1] == 0 && t->m[1][0] == 0 && fabs(t->m[0][0] / ppm - 1) < 1e-9 &&
+            fabs(t->m[1][1] / ppm - 1) < 1e-9 && fabs(ox - lround(ox)) < 1e-6 &&
+            fabs(oy - lround(oy)) < 1e-6)
+            return copy_pixels(capture, (int)lround(ox), (int)lround(oy), nch, out);
+    }
+    if (ratio >= 2.0)
+        return resample_boxed(capture, t, ppm, r, nch, (int)floor(ratio), out, err);
     int k = ratio >= 1.5 ? (int)ceil(ratio) : 1;
     if (k > 16)
         k = 16;

@@ -172,6 +172,18 @@ json_t *dx_rules_finding_json(const dx_rules_finding *f)
         v = json_null();
     }
     json_object_set_new(o, "region", v);
+    if (f->has_related) {
+        v = json_object();
+        if (f->related.feature)
+            json_object_set_new(v, "feature", json_string(f->related.feature));
+        else
+            json_object_set_new(v, "rect_mm",
+                                json_pack("[o,o,o,o]", num(f->related.rect.x), num(f->related.rect.y),
+                                          num(f->related.rect.w), num(f->related.rect.h)));
+        if (f->related.light)
+            json_object_set_new(v, "light", json_string(f->related.light));
+        json_object_set_new(o, "related", v);
+    }
     json_object_set_new(o, "light", str_or_null(f->light));
     json_object_set_new(o, "message", str_or_null(f->message));
     json_object_set_new(o, "traceback", str_or_null(f->traceback));

@@ -27,7 +27,8 @@ typedef struct capture_ud {
 } capture_ud;
 
 static const char *const measure_names[DX_RULES_M_COUNT_] = {
-    "mean", "stats", "contrast", "fluorescence", "absorption", "similarity", "fibres", "sharpness"};
+    "mean",       "stats",           "contrast", "fluorescence", "absorption", "similarity",
+    "fibres",     "sharpness",       "bright_fraction", "surround", "colour",   "viz"};
 
 const char *dx_rules_measure_str(dx_rules_measure m)
 {
@@ -111,16 +112,19 @@ const dx_rules_region_ref *dx_rules_region_test(lua_State *L, int idx)
     return &r->ref;
 }
 
-static int push_measurement(lua_State *L, const dx_rules_measurement *m)
+static int push_measurement(lua_State *L, dx_rules_measure what, const dx_rules_measurement *m)
 {
-    if (m->n_fields == 0) {
+    int n = 0;
+    if (m->n_fields == 0 || what != DX_RULES_M_STATS) {
         lua_Integer i;
         /* counts (fibres) read as integers: "12 fibres", not "12.0 fibres" */
         if (lua_numbertointeger(m->value, &i) && (lua_Number)i == m->value)
             lua_pushinteger(L, i);
         else
             lua_pushnumber(L, m->value);
-        return 1;
+        n = 1;
+        if (m->n_fields == 0)
+            return 1;
     }
     lua_createtable(L, 0, (int)m->n_fields);
     for (size_t i = 0; i < m->n_fields && i < DX_RULES_MAX_FIELDS; i++) {
@@ -130,7 +134,7 @@ static int push_measurement(lua_State *L, const dx_rules_measurement *m)
         lua_pushnumber(L, m->fields[i].value);
         lua_setfield(L, -2, name);
     }
-    return 1;
+    return n + 1;
 }
 
 /* region:<what>([other]) -> number | table, or nil, message */
@@ -162,7 +166,7 @@ static int region_measure(lua_State *L, dx_rules_measure what)
                             err.message[0] ? err.message : dx_status_str(st));
         return 2;
     }
-    return push_measurement(L, &m);
+    return push_measurement(L, what, &m);
 }
 
 #define MEASURE_FN(name, what)                                                               \
@@ -175,6 +179,10 @@ MEASURE_FN(absorption, DX_RULES_M_ABSORPTION)
 MEASURE_FN(similarity, DX_RULES_M_SIMILARITY)
 MEASURE_FN(fibres, DX_RULES_M_FIBRES)
 MEASURE_FN(sharpness, DX_RULES_M_SHARPNESS)
+MEASURE_FN(bright_fraction, DX_RULES_M_BRIGHT_FRACTION)
+MEASURE_FN(surround, DX_RULES_M_SURROUND)
+MEASURE_FN(colour, DX_RULES_M_COLOUR)
+MEASURE_FN(viz, DX_RULES_M_VIZ)
 
 /* region:under(light) -> the same region under another light */
 static int region_under(lua_State *L)
@@ -227,6 +235,10 @@ static const luaL_Reg region_methods[] = {
     {"similarity", region_similarity},
     {"fibres", region_fibres},
     {"sharpness", region_sharpness},
+    {"bright_fraction", region_bright_fraction},
+    {"surround", region_surround},
+    {"colour", region_colour},
+    {"viz", region_viz},
     {"under", region_under},
     {"close", region_close},
     {NULL, NULL}};
@@ -388,7 +400,7 @@ static int ctx_region(lua_State *L)
 void dx_rules_ctx_push(lua_State *L)
 {
     dx_sandbox *sb = dx_sandbox_of(L);
-    static const char *const parts[] = {"specimen", "mrz", "chip"};
+    static const char *const parts[] = {"specimen", "mrz", "chip", "inspection"};
     lua_createtable(L, 0, 5);
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         json_t *j = sb->provider && sb->provider->document

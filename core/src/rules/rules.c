@@ -218,6 +218,14 @@ dx_status dx_rules_open(const char *path, const dx_rules_options *opts, dx_rules
     lua_pushlightuserdata(rs->sb->L, rs);
     lua_pushcclosure(rs->sb->L, api_check, 1);
     lua_setglobal(rs->sb->L, "check");
+    if (opts && opts->globals) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)opts->globals, k, v) {
+            dx_sandbox_push_json(rs->sb->L, v);
+            lua_setglobal(rs->sb->L, k);
+        }
+    }
     status = dx_sandbox_dofile(rs->sb, path, rs->load_budget, &msg, &tb);
     if (status != LUA_OK) {
         dx_error_set(err, DX_ERR_DATA, "%s", msg ? msg : "cannot load the rule file");
@@ -273,6 +281,8 @@ static void finding_clear(dx_rules_finding *f)
     free(f->expected_text);
     free((char *)f->region.feature);
     free((char *)f->region.light);
+    free((char *)f->related.feature);
+    free((char *)f->related.light);
     free(f->light);
     free(f->message);
     free(f->traceback);
@@ -287,6 +297,39 @@ void dx_rules_report_clear(dx_rules_report *report)
         finding_clear(&report->findings[i]);
     free(report->findings);
     memset(report, 0, sizeof *report);
+}
+
+/* Field `key` of the result table (argument 2): a region handle or
+ * {x=, y=, w=, h=} mm.  0 (set or absent), -1 when it is something else. */
+static int read_region(lua_State *L, const char *key, bool *has, dx_rules_region_ref *out)
+{
+    int t = lua_getfield(L, 2, key), rc = 0;
+    if (t != LUA_TNIL) {
+        const dx_rules_region_ref *r = dx_rules_region_test(L, -1);
+        if (r) {
+            *has = true;
+            out->rect = r->rect;
+            out->feature = dx_rules_strdup(r->feature);
+            out->light = dx_rules_strdup(r->light);
+        } else if (t == LUA_TTABLE) {
+            const char *k[4] = {"x", "y", "w", "h"};
+            double v[4];
+            for (int i = 0; i < 4 && rc == 0; i++) {
+                if (lua_getfield(L, -1 - i, k[i]) != LUA_TNUMBER)
+                    rc = -1;
+                v[i] = lua_tonumber(L, -1);
+            }
+            lua_pop(L, 4);
+            if (rc == 0) {
+                *has = true;
+                out->rect = (dx_rules_rect){v[0], v[1], v[2], v[3]};
+            }
+        } else {
+            rc = -1;
+        }
+    }
+    lua_pop(L, 1);
+    return rc;
 }
 
 /* Read run()'s result table (argument 2) into the finding (argument 1,
@@ -341,30 +384,9 @@ static int read_result(lua_State *L)
         return luaL_error(L, "expected must be {min=, max=} or a text");
     }
     lua_pop(L, 1);
-    t = lua_getfield(L, 2, "region");
-    if (t != LUA_TNIL) {
-        const dx_rules_region_ref *r = dx_rules_region_test(L, -1);
-        if (r) {
-            f->has_region = true;
-            f->region.rect = r->rect;
-            f->region.feature = dx_rules_strdup(r->feature);
-            f->region.light = dx_rules_strdup(r->light);
-        } else if (t == LUA_TTABLE) {
-            const char *k[4] = {"x", "y", "w", "h"};
-            double v[4];
-            for (int i = 0; i < 4; i++) {
-                if (lua_getfield(L, -1 - i, k[i]) != LUA_TNUMBER)
-                    return luaL_error(L, "region must be a region handle or {x=, y=, w=, h=} (mm)");
-                v[i] = lua_tonumber(L, -1);
-            }
-            lua_pop(L, 4);
-            f->has_region = true;
-            f->region.rect = (dx_rules_rect){v[0], v[1], v[2], v[3]};
-        } else {
-            return luaL_error(L, "region must be a region handle or {x=, y=, w=, h=} (mm)");
-        }
-    }
-    lua_pop(L, 1);
+    if (read_region(L, "region", &f->has_region, &f->region) != 0 ||
+        read_region(L, "related", &f->has_related, &f->related) != 0)
+        return luaL_error(L, "region and related must be a region handle or {x=, y=, w=, h=} (mm)");
     t = lua_getfield(L, 2, "light");
     if (t == LUA_TSTRING)
         f->light = dx_rules_strdup(lua_tostring(L, -1));

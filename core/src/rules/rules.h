@@ -69,6 +69,10 @@ typedef struct dx_rules_options {
     size_t mem_limit;        /* bytes per lua_State; 0: 64 MiB */
     uint64_t check_budget;   /* VM instructions per check run; 0: 50 million */
     uint64_t load_budget;    /* VM instructions to load the file; 0: 10 million */
+    /* An object whose members become read-only globals while the file loads
+     * and runs (e.g. SPECIMEN: the specimen, so a rule set can declare one
+     * check per feature); NULL: none.  Copied into the sandbox at open. */
+    const json_t *globals;
 } dx_rules_options;
 
 /* ---- the provider: the document as the rules see it ---------------------- */
@@ -95,6 +99,10 @@ typedef enum dx_rules_measure {
     DX_RULES_M_SIMILARITY,   /* `other`: the reference region, or NULL: the specimen's */
     DX_RULES_M_FIBRES,
     DX_RULES_M_SHARPNESS,
+    DX_RULES_M_BRIGHT_FRACTION, /* share of bright pixels (light through the page) */
+    DX_RULES_M_SURROUND,     /* against a ring around the region */
+    DX_RULES_M_COLOUR,       /* mean colour: CIE L*a*b* and RGB */
+    DX_RULES_M_VIZ,          /* a visual-zone field against the text the MRZ gives */
     DX_RULES_M_COUNT_
 } dx_rules_measure;
 
@@ -103,7 +111,8 @@ DX_API const char *dx_rules_measure_str(dx_rules_measure m); /* "mean", "stats",
 #define DX_RULES_MAX_FIELDS 16
 
 /* A measurement: one number (n_fields == 0; the method returns `value`), or
- * named numbers (the method returns a table of them, e.g. stats). */
+ * that number and named details (the method returns value, table); stats
+ * returns the table alone. */
 typedef struct dx_rules_measurement {
     double value;
     size_t n_fields;
@@ -124,7 +133,8 @@ typedef struct dx_rules_capture_info {
 typedef struct dx_rules_provider {
     void *user;
     /* The document's data as JSON, `part` one of "specimen" (id, features...),
-     * "mrz" (valid, fields, checks, warnings), "chip": a borrowed reference
+     * "mrz" (valid, fields, checks, warnings), "chip", "inspection" (date,
+     * today, source...): a borrowed reference
      * valid during the run, or NULL when absent (ctx.<part> is nil). */
     json_t *(*document)(void *user, const char *part);
     /* true and *out filled when there is a capture under `light`. */
@@ -178,6 +188,8 @@ typedef struct dx_rules_finding {
     char *expected_text;         /* or expected = "text" */
     bool has_region;
     dx_rules_region_ref region;  /* feature/light strings owned */
+    bool has_related;            /* a cross-check's other place (`related = region`) */
+    dx_rules_region_ref related;
     char *light;                 /* light of the evidence, or NULL */
     char *message;
     char *traceback;             /* aborted checks */

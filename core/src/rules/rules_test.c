@@ -5,6 +5,7 @@
  * findings are compared (YARA's assert_true_rule, for document checks).
  *
  *   rules "other.lua"                     -- optional: the rule set, beside the test
+ *   globals{ SPECIMEN = {...} }           -- optional: the rule set's load-time globals
  *   fixture{ name = "genuine",
  *            specimen = { id = "UTO-P-2024", features = {...} },
  *            mrz = { valid = true, fields = {...} }, chip = {...},
@@ -14,8 +15,9 @@
  *   expect{ check = "mrz_ir_absorbent", result = "passed" [, message = "text"] }
  *   expect{ verdict = "failed" }   expect{ group = "optical", result = "failed" }
  *
- * A measurement is a number, a table of named numbers (stats), false (not
- * supported) or a string (the measurement fails with that message). */
+ * A measurement is a number, a table of named numbers (stats; with `value`,
+ * the number a method returns before its details), false (not supported) or
+ * a string (the measurement fails with that message). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,9 @@ static dx_status fx_measure(void *user, dx_rules_measure what, const dx_rules_re
             snprintf(out->fields[out->n_fields].name, sizeof out->fields[0].name, "%s", k);
             out->fields[out->n_fields++].value = json_number_value(x);
         }
+        /* {value = v, detail = ...}: the method's number and its details */
+        if (json_is_number(json_object_get(v, "value")))
+            out->value = json_number_value(json_object_get(v, "value"));
         return DX_OK;
     }
     if (json_is_string(v))
@@ -146,6 +151,14 @@ static int api_expect(lua_State *L)
     lua_pushstring(L, where);
     lua_setfield(L, -2, "where");
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    return 0;
+}
+
+static int api_globals(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "docex.globals");
     return 0;
 }
 
@@ -283,6 +296,7 @@ dx_status dx_rules_test_file(const char *test_path, const dx_rules_options *opts
     lua_register(L, "fixture", api_fixture);
     lua_register(L, "expect", api_expect);
     lua_register(L, "rules", api_rules);
+    lua_register(L, "globals", api_globals);
     if (dx_sandbox_dofile(tsb, test_path, DX_RULES_DEFAULT_LOAD_BUDGET, &msg, &tb) != LUA_OK) {
         st = dx_error_set(err, DX_ERR_DATA, "%s", msg ? msg : test_path);
         goto fail;
@@ -313,7 +327,25 @@ dx_status dx_rules_test_file(const char *test_path, const dx_rules_options *opts
         st = dx_error_set(err, DX_ERR_NO_MEMORY, "rules: out of memory");
         goto fail;
     }
-    st = dx_rules_open(out->rule_file, opts, &rs, err);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "docex.globals") == LUA_TTABLE) {
+        json_t *g = dx_sandbox_to_json(L, -1, err);
+        dx_rules_options o2 = {0};
+        lua_pop(L, 1);
+        if (!g) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err ? err->message : "?");
+            st = dx_error_set(err, DX_ERR_DATA, "%s: globals: %s", test_path, why);
+            goto fail;
+        }
+        if (opts)
+            o2 = *opts;
+        o2.globals = g;
+        st = dx_rules_open(out->rule_file, &o2, &rs, err);
+        json_decref(g);
+    } else {
+        lua_pop(L, 1);
+        st = dx_rules_open(out->rule_file, opts, &rs, err);
+    }
     if (st != DX_OK)
         goto fail;
 

@@ -90,8 +90,8 @@ typedef struct dx_synth_chip_options {
      * dx_synth_mrz_compose(); it may differ from the printed one. */
     char dg1_mrz[DX_MRZ_MAX_LINES][45];
     size_t dg1_mrz_lines;
-    /* The printed MRZ, the source of the BAC / PACE-MRZ keys in chip.json;
-     * 0 lines: the DG1 MRZ. */
+    /* The MRZ the BAC / PACE-MRZ keys in chip.json come from; 0 lines: the
+     * DG1 MRZ (an issuer's chip: what docex synth makes). */
     char access_mrz[DX_MRZ_MAX_LINES][45];
     size_t access_mrz_lines;
     char can[7];                   /* 6 digits; "" = holder->can ("" there too: none) */

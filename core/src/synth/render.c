@@ -147,8 +147,8 @@ static void set_glow(cairo_t *cr, double r, double g, double b, double a)
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* Draw `text` with its top left at (x, y) mm, cap height about `h` mm. */
-static void text_at(cairo_t *cr, const char *font, double x, double y, double h, const char *text)
+/* The layout of `text` in `font` with cap height about `h` mm (caller unrefs). */
+static PangoLayout *text_layout(cairo_t *cr, const char *font, double h, const char *text)
 {
     PangoLayout *lay = pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_from_string(font);
@@ -157,9 +157,16 @@ static void text_at(cairo_t *cr, const char *font, double x, double y, double h,
     pango_font_description_set_absolute_size(fd, h / 0.72 * PANGO_SCALE);
     pango_layout_set_font_description(lay, fd);
     pango_layout_set_text(lay, text, -1);
+    pango_font_description_free(fd);
+    return lay;
+}
+
+/* Draw `text` with its top left at (x, y) mm, cap height about `h` mm. */
+static void text_at(cairo_t *cr, const char *font, double x, double y, double h, const char *text)
+{
+    PangoLayout *lay = text_layout(cr, font, h, text);
     cairo_move_to(cr, x, y);
     pango_cairo_show_layout(cr, lay);
-    pango_font_description_free(fd);
     g_object_unref(lay);
 }
 
@@ -598,12 +605,17 @@ static void month_date(const char *yyyymmdd, char *out, size_t size)
 /* The text of visual-zone field `key`. */
 static void field_value(const dx_synth_render_opts *o, const char *key, char *out, size_t size)
 {
-    const dx_synth_holder *h = o->holder;
     out[0] = '\0';
     if (o->defects.viz_key[0] && strcmp(o->defects.viz_key, key) == 0) {
         snprintf(out, size, "%s", o->defects.viz_value);
         return;
     }
+    dx_synth_field_text(o->holder, key, out, size);
+}
+
+void dx_synth_field_text(const dx_synth_holder *h, const char *key, char *out, size_t size)
+{
+    out[0] = '\0';
     if (!strcmp(key, "document_code")) snprintf(out, size, "%s", h->document_code);
     else if (!strcmp(key, "issuing_state")) snprintf(out, size, "%s", h->issuing_state);
     else if (!strcmp(key, "document_number")) snprintf(out, size, "%s", h->document_number);
@@ -625,6 +637,7 @@ static void field_value(const dx_synth_render_opts *o, const char *key, char *ou
 #define LABEL_H 1.15
 #define VALUE_H 2.3
 #define VALUE_DY 1.9
+#define VALUE_FONT "DejaVu Sans"
 
 bool dx_synth_field_box(const dx_spec_layout *l, const char *key, dx_rect_mm *out, int *side)
 {
@@ -662,8 +675,83 @@ static void draw_data(rctx *c, const dx_spec_element *e)
         char v[96];
         field_value(c->o, f->key, v, sizeof v);
         if (v[0] && set_ink(cr, &c->l, 22, 22, 28, true))
-            text_at(cr, "DejaVu Sans", f->x, f->y + VALUE_DY * f->size, VALUE_H * f->size, v);
+            text_at(cr, VALUE_FONT, f->x, f->y + VALUE_DY * f->size, VALUE_H * f->size, v);
     }
+}
+
+dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const char *text,
+                              dx_rect_mm area, double dpi, bool outline, dx_synth_image *out,
+                              dx_rect_mm *cells, double *em_mm, dx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const dx_spec_field *f = NULL;
+    for (size_t i = 0; i < l->n_elems && !f; i++)
+        for (size_t k = 0; l->elems[i].type == DX_ELEM_DATA && k < l->elems[i].n_fields && !f; k++)
+            if (strcmp(l->elems[i].fields[k].key, key) == 0)
+                f = &l->elems[i].fields[k];
+    if (!f)
+        return dx_error_set(err, DX_ERR_NOT_FOUND, "synth: %s shows no field \"%s\"", l->id, key);
+    double ppm = dpi / 25.4;
+    if (!(dpi >= 50 && dpi <= 2400) || !(area.w * ppm >= 0.5 && area.w * ppm < 20000) ||
+        !(area.h * ppm >= 0.5 && area.h * ppm < 20000))
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "synth: field %s: %.1f x %.1f mm at %g dpi is no image", key, area.w,
+                            area.h, dpi);
+    long w = lround(area.w * ppm), h = lround(area.h * ppm);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)w, (int)h);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "synth: %ldx%ld image: out of memory", w, h);
+    }
+    out->data = malloc((size_t)w * (size_t)h);
+    if (!out->data) {
+        cairo_surface_destroy(s);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "synth: out of memory");
+    }
+    cairo_t *cr = cairo_create(s);
+    if (outline) { /* the font's outlines and advances as they are: no hinting */
+        cairo_font_options_t *fo = cairo_font_options_create();
+        cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+        cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+        cairo_set_font_options(cr, fo);
+        cairo_font_options_destroy(fo);
+    }
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, ppm, ppm);
+    cairo_translate(cr, -area.x, -area.y);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    /* as draw_data prints the value */
+    double x = f->x, y = f->y + VALUE_DY * f->size, ch = VALUE_H * f->size;
+    text_at(cr, VALUE_FONT, x, y, ch, text);
+    if (cells) {
+        PangoLayout *lay = text_layout(cr, VALUE_FONT, ch, text);
+        for (size_t i = 0; text[i]; i++) {
+            PangoRectangle r;
+            pango_layout_index_to_pos(lay, (int)i, &r);
+            cells[i] = (dx_rect_mm){x + (double)r.x / PANGO_SCALE, y + (double)r.y / PANGO_SCALE,
+                                    (double)r.width / PANGO_SCALE, (double)r.height / PANGO_SCALE};
+        }
+        g_object_unref(lay);
+    }
+    if (em_mm)
+        *em_mm = ch / 0.72;
+    cairo_destroy(cr);
+    cairo_surface_flush(s);
+    const uint8_t *p = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    for (long j = 0; j < h; j++)
+        for (long i = 0; i < w; i++) {
+            uint32_t v = *(const uint32_t *)(p + (size_t)j * stride + 4 * (size_t)i);
+            double g = 0.3 * ((v >> 16) & 255) + 0.59 * ((v >> 8) & 255) + 0.11 * (v & 255);
+            out->data[(size_t)j * w + i] = (uint8_t)(g + 0.5);
+        }
+    cairo_surface_destroy(s);
+    out->width = (uint32_t)w;
+    out->height = (uint32_t)h;
+    out->channels = 1;
+    out->bits = 8;
+    return DX_OK;
 }
 
 static void draw_signature(rctx *c, const dx_spec_element *e)

@@ -70,6 +70,26 @@ dx_rect_mm dx_synth_mrz_cell(const dx_spec_layout *l, size_t n_lines, unsigned l
 /* The box of the value of visual-zone field `key`, in mm (false: no such field). */
 bool dx_synth_field_box(const dx_spec_layout *l, const char *key, dx_rect_mm *out, int *side);
 
+/* The text visual-zone field `key` shows for holder `h`, as the page prints
+ * it: dates "DD MON YYYY", nationality_name the state's name ("UTOPIAN");
+ * "" for a key that is not a holder field. */
+void dx_synth_field_text(const dx_synth_holder *h, const char *key, char *out, size_t size);
+
+/* Field `key`'s value `text` (ASCII) drawn as the page prints it (the
+ * layout's font, size and place), black ink on white paper, into `out` (1
+ * channel, 8 bit, caller frees with dx_synth_image_free): the page area
+ * `area` mm at `dpi`, pixel (0, 0)'s top left corner at (area.x, area.y).
+ * Hinted as dx_synth_render() draws the page, or with `outline` from the
+ * font's unhinted outlines and advances (as print looks, or a page drawn
+ * turned).
+ * `cells` (may be NULL, strlen(text) entries): each character's advance box
+ * on the page, mm; `em_mm` (may be NULL): the font's size, mm.
+ * DX_ERR_NOT_FOUND: the layout has no data field `key`; DX_ERR_INVALID_ARG:
+ * an empty area or a dpi outside 50..2400. */
+dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const char *text,
+                              dx_rect_mm area, double dpi, bool outline, dx_synth_image *out,
+                              dx_rect_mm *cells, double *em_mm, dx_error *err);
+
 /* PNG bytes of an image (pHYs = dpi), caller frees. */
 dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **png, size_t *len,
                               dx_error *err);

@@ -24,10 +24,12 @@
 
 static const dx_synth_defect_info catalogue[] = {
     {"photo_substitution", "seed=N (the other face)",
-     "the portrait shows another face; the ghost image still shows the holder's", "photo_ghost"},
+     "the portrait shows another face; the ghost image and the chip's DG2 still show the holder's",
+     "cross.portrait_dg2"},
     {"mrz_alteration", "line=L,col=C (1-based),char=X,recompute=0|1",
      "one MRZ character changed; with recompute=1 its check digits are recomputed so they pass",
-     "mrz.check_digits (recompute=0), cross.viz_mrz and cross.mrz_dg1 (recompute=1)"},
+     "by the field: mrz.check_digits (a check digit covers it, recompute=0), cross.viz_mrz (the "
+     "visual zone prints it), chip.read (part of the chip's key) or else cross.mrz_dg1"},
     {"data_mismatch", "field=KEY,value=TEXT", "a visual-zone field differs from the MRZ",
      "cross.viz_mrz"},
     {"bright_paper", "", "office paper with optical brighteners: the page glows under UV",
@@ -49,7 +51,8 @@ static const dx_synth_defect_info catalogue[] = {
      "chip.pa.ds_chain"},
     {"chip_clone", "", "the chip's Active Authentication key is not the one in DG15", "chip.aa"},
     {"chip_mrz_mismatch", "field=surname|document_number|birth_date,value=TEXT",
-     "the chip's DG1 differs from the printed MRZ", "cross.mrz_dg1"},
+     "the chip's DG1 differs from the printed MRZ (the chip of another document)",
+     "cross.mrz_dg1 (surname), chip.read (document_number, birth_date: the printed MRZ does not open it)"},
 };
 
 const dx_synth_defect_info *dx_synth_defect_at(size_t i)
@@ -416,6 +419,81 @@ static json_t *lines_json(char lines[DX_MRZ_MAX_LINES][45], size_t n)
     return a;
 }
 
+/* The checks that must catch a defect, as a list: the catalogue's text
+ * "a and b (k=v), c (k=w)" with the part whose parameter matches (a part
+ * without one applies always). */
+/* What catches an altered MRZ character depends on the field it is in
+ * (ICAO 9303 Parts 4-5): a check digit covers it (recompute=0:
+ * mrz.check_digits); it is part of the chip's access key (document number,
+ * birth and expiry dates and their check digits: the chip refuses the
+ * printed MRZ, chip.read) or else DG1 differs (cross.mrz_dg1); the visual
+ * zone prints it (cross.viz_mrz). */
+static json_t *mrz_alteration_checks(const state *s, const applied *a)
+{
+    json_t *arr = json_array();
+    const char *v;
+    bool recompute = (v = json_string_value(json_object_get(a->params, "recompute"))) && !strcmp(v, "1");
+    int line = (v = json_string_value(json_object_get(a->params, "line"))) ? atoi(v) : (int)s->n_mrz;
+    int col = (v = json_string_value(json_object_get(a->params, "col"))) ? atoi(v) : 3;
+    bool digit_covered = false, key = false, viz = false, composite = false;
+#define IN(l, c0, c1) (line == (l) && col >= (c0) && col <= (c1))
+    if (s->n_mrz == 2) { /* TD3 */
+        viz = IN(1, 6, 44) || IN(2, 1, 9) || IN(2, 11, 19) || IN(2, 21, 27);
+        key = IN(2, 1, 10) || IN(2, 14, 20) || IN(2, 22, 28);
+        digit_covered = IN(2, 1, 10) || IN(2, 14, 20) || IN(2, 22, 28) || IN(2, 29, 43);
+        composite = IN(2, 44, 44);
+    } else { /* TD1 */
+        viz = IN(1, 6, 14) || IN(2, 1, 6) || IN(2, 8, 14) || IN(2, 16, 18) || IN(3, 1, 30);
+        key = IN(1, 6, 15) || IN(2, 1, 7) || IN(2, 9, 15);
+        digit_covered = IN(1, 6, 30) || IN(2, 1, 7) || IN(2, 9, 15) || IN(2, 19, 29);
+        composite = IN(2, 30, 30);
+    }
+#undef IN
+    if (!recompute && (digit_covered || composite))
+        json_array_append_new(arr, json_string("mrz.check_digits"));
+    if (viz)
+        json_array_append_new(arr, json_string("cross.viz_mrz"));
+    json_array_append_new(arr, json_string(key ? "chip.read" : "cross.mrz_dg1"));
+    return arr;
+}
+
+static json_t *expected_checks(const state *s, const applied *a)
+{
+    json_t *arr;
+    if (!strcmp(a->info->name, "mrz_alteration"))
+        return mrz_alteration_checks(s, a);
+    if (!strcmp(a->info->name, "chip_mrz_mismatch")) {
+        /* a key field of the chip's own MRZ: the printed one does not open it */
+        const char *f = json_string_value(json_object_get(a->params, "field"));
+        arr = json_array();
+        json_array_append_new(arr, json_string(f && (!strcmp(f, "document_number") || !strcmp(f, "birth_date"))
+                                                   ? "chip.read"
+                                                   : "cross.mrz_dg1"));
+        return arr;
+    }
+    arr = json_array();
+    char text[256], *outer = NULL;
+    snprintf(text, sizeof text, "%s", a->info->expected_check);
+    for (char *part = strtok_r(text, ",", &outer); part; part = strtok_r(NULL, ",", &outer)) {
+        char *cond = strchr(part, '(');
+        if (cond) {
+            char key[32] = "", val[32] = "";
+            const char *have;
+            *cond++ = '\0';
+            if (sscanf(cond, "%31[^=]=%31[^)]", key, val) == 2) {
+                json_t *pv = json_object_get(a->params, key);
+                have = json_string_value(pv);
+                if (!(have ? strcmp(have, val) == 0 : strcmp(val, "0") == 0))
+                    continue;
+            }
+        }
+        for (char *w = strtok_r(part, " ", &cond); w; w = strtok_r(NULL, " ", &cond))
+            if (strcmp(w, "and") != 0)
+                json_array_append_new(arr, json_string(w));
+    }
+    return arr;
+}
+
 static json_t *defects_json(const state *s)
 {
     json_t *arr = json_array();
@@ -425,6 +503,7 @@ static json_t *defects_json(const state *s)
         json_object_set_new(d, "name", json_string(a->info->name));
         json_object_set(d, "params", a->params);
         json_object_set_new(d, "expected_check", json_string(a->info->expected_check));
+        json_object_set_new(d, "expected_checks", expected_checks(s, a));
         json_object_set_new(d, "description", json_string(a->info->changes));
         for (size_t k = 0; k < a->n_changes; k++) {
             const change *c = &a->changes[k];
@@ -640,8 +719,8 @@ static dx_status write_chip(state *s, dx_error *err)
     co.holder = &s->holder;
     memcpy(co.dg1_mrz, s->dg1_mrz, sizeof co.dg1_mrz);
     co.dg1_mrz_lines = s->n_mrz;
-    memcpy(co.access_mrz, s->mrz, sizeof co.access_mrz);
-    co.access_mrz_lines = s->n_mrz;
+    /* the chip's keys come from the data it was personalised with (DG1):
+     * a printed MRZ altered afterwards does not open it */
     co.portrait_rgb = face;
     co.portrait_width = FACE_W;
     co.portrait_height = FACE_H;

@@ -5,7 +5,11 @@ D=$(dirname "$0")/data
 # the committed fixtures: installed (default directory) and from the source
 expect_status 0 "$DOCEX" rules test
 expect_grep "$T/out" '^PASS .*scripts/rules/test/basic_test.lua \(3 fixtures, 22 expectations\)'
-expect_grep "$T/out" '^22 passed, 0 failed$'
+# ... and those of the rule sets docex inspect runs
+for r in icao chip cross specimen; do
+  expect_grep "$T/out" "^PASS .*scripts/rules/${r}_test.lua"
+done
+expect_grep "$T/out" '^81 passed, 0 failed$'
 expect_status 0 "$DOCEX" rules test -v "$SRC/scripts/rules/test"
 expect_grep "$T/out" '^  ok   .*basic_test.lua:19: check mrz_valid$'
 expect_status 0 "$DOCEX" rules test "$SRC/scripts/rules/test/basic_test.lua"

@@ -6,7 +6,7 @@ SPECS=$SRC/share/specimens
 
 # the installed specimens (the build tree's share/docex/specimens)
 expect_status 0 "$DOCEX" specimen list
-expect_grep "$T/out" '^UTO-ID-2021 +TD1 +UTO +front,back +8 +Utopia identity card'
+expect_grep "$T/out" '^UTO-ID-2021 +TD1 +UTO +front,back +9 +Utopia identity card'
 expect_grep "$T/out" '^UTO-P-2024 +TD3 +UTO +data_page +13 +Utopia passport'
 expect_grep "$T/out" 'lights: white,uv365,uv254,ir870,white_transmitted,ir_transmitted,oblique,coaxial'
 [ ! -s "$T/err" ] && ok || bad "list wrote to stderr: $(cat "$T/err")"

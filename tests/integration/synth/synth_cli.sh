@@ -151,8 +151,8 @@ PY
   chip mismatch chip_mrz_mismatch
   grep -q 'ERIKSEN' "$T/c-mismatch/chip/EF.DG1" && ok || bad "chip_mrz_mismatch: DG1 unchanged"
   [ -z "$(hashes_match "$T/c-mismatch/chip")" ] && ok || bad "chip_mrz_mismatch: the SOD must cover the changed DG1"
-  [ "$(jqr '.mrz[0]' "$T/c-mismatch/chip/chip.json")" = "$(jqr '.synth.mrz[0]' "$T/c-genuine/scene.json")" ] \
-    && ok || bad "chip_mrz_mismatch: the access MRZ is the printed one"
+  [ "$(jqr '.mrz[0]' "$T/c-mismatch/chip/chip.json")" = "$(jqr '.synth.chip_dg1_mrz[0]' "$T/c-mismatch/scene.json")" ] \
+    && ok || bad "chip_mrz_mismatch: the access MRZ is the chip's own (DG1)"
   for f in EF.COM EF.DG2 EF.DG14 EF.DG15; do  # a chip defect changes only its files
     cmp -s "$T/c-genuine/chip/$f" "$T/c-mismatch/chip/$f" && ok || bad "chip_mrz_mismatch changed $f"
   done

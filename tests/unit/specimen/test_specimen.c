@@ -163,7 +163,7 @@ static void test_committed(void)
     CHECK(in->n_illuminations == 8);
     CHECK_STR(in->illuminations[0], "white");
     CHECK_STR(in->illuminations[7], "coaxial");
-    CHECK(in->reference_dpi == 150);
+    CHECK(in->reference_dpi == 300);
     CHECK(in->n_holder == 14);
     CHECK_STR(in->holder[2].key, "surname");
     CHECK_STR(in->holder[2].value, "ERIKSSON");
@@ -228,7 +228,7 @@ static void test_committed(void)
     CHECK_STR(in->sides[1], "back");
     CHECK(near(in->page_width_mm, 85.6) && near(in->page_height_mm, 53.98));
     CHECK_STR(in->chip_aa, "ecdsa");
-    CHECK(dx_specimen_feature_count(s) == 8);
+    CHECK(dx_specimen_feature_count(s) == 9);
     CHECK(dx_specimen_element_count(s) == 19);
     f = dx_specimen_feature_find(s, "mrz_ir_absorbent");
     REQUIRE(f);

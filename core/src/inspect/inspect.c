@@ -1,0 +1,1136 @@
+/* dx_inspect_run(): captures, MRZ, specimen, registration, chip, rules,
+ * evidence, findings.json and the reports (see inspect.h for the steps). */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capture/manifest.h"
+#include "host/host_internal.h"
+#include "inspect/inspect_internal.h"
+#include "report/report.h"
+#include "synth/render.h"
+#include "synth/viz.h"
+
+/* The largest capture file copied into a case (a 1200 dpi 16-bit RGB page is
+ * about 200 MB uncompressed). */
+#define MAX_CAPTURE_BYTES ((size_t)512 * 1024 * 1024)
+/* Margin around a region in the evidence crops, mm. */
+#define EVIDENCE_MARGIN_MM 2.0
+/* Evidence crops are written at this resolution (or the measurement's, if lower). */
+#define EVIDENCE_DPI 200.0
+#define EVIDENCE_MAX_PX 700.0
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void progress(dx_inspection *in, const char *stage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void progress(dx_inspection *in, const char *stage, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    dx_log(DX_CAT_INSPECT, DX_LOG_INFO, "%s: %s", stage, msg);
+    if (in->o->progress)
+        in->o->progress(stage, msg, in->o->progress_user);
+}
+
+static bool interrupted(dx_inspection *in)
+{
+    return in->o->interrupt && *in->o->interrupt;
+}
+
+static int32_t today_utc(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* ---- the case directory ----------------------------------------------- */
+
+static dx_status case_dir_prepare(const char *dir, dx_error *err)
+{
+    DIR *d;
+    struct dirent *e;
+    dx_status st = dx_mkdir_p(dir, err);
+    if (st != DX_OK)
+        return st;
+    if (!(d = opendir(dir)))
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            closedir(d);
+            return dx_error_set(err, DX_ERR_INVALID_ARG,
+                                "%s: the case directory is not empty (%s): an inspection never "
+                                "writes over another; give a new directory",
+                                dir, e->d_name);
+        }
+    closedir(d);
+    return DX_OK;
+}
+
+static dx_status read_whole(const char *path, uint8_t **data, size_t *len, dx_error *err)
+{
+    dx_status st;
+    FILE *f = dx_file_open_regular(path, &st, err);
+    struct stat sb;
+    *data = NULL;
+    if (!f)
+        return st;
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 || (size_t)sb.st_size > MAX_CAPTURE_BYTES) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, MAX_CAPTURE_BYTES >> 20);
+    }
+    *len = (size_t)sb.st_size;
+    if (!(*data = malloc(*len ? *len : 1))) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
+    }
+    if (fread(*data, 1, *len, f) != *len) {
+        free(*data);
+        *data = NULL;
+        fclose(f);
+        return dx_error_set(err, DX_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    return DX_OK;
+}
+
+static const char *pixel_format_name(dx_pixfmt f)
+{
+    switch (f) {
+    case DX_PIX_GRAY8: return "GRAY8";
+    case DX_PIX_GRAY16: return "GRAY16";
+    case DX_PIX_RGB8: return "RGB24";
+    default: return "RGB48";
+    }
+}
+
+static void light_init(ins_light *l, const char *case_dir, const char *rel, const char *name)
+{
+    const dx_illumination *il = dx_illumination_find(name);
+    memset(l, 0, sizeof *l);
+    dx_strlcpy(l->name, name, sizeof l->name);
+    dx_strlcpy(l->rel, rel, sizeof l->rel);
+    dx_ins_fmt(l->path, sizeof l->path, "%s/%s", case_dir, rel);
+    l->transmitted = il && il->geometry == DX_GEOMETRY_TRANSMITTED;
+}
+
+/* Copy the captures of set `src` into CASE/<sub> (sub "capture" or
+ * "capture/back") with a capture.json of their SHA-256s; the side's lights. */
+static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, ins_side *side,
+                          dx_error *err)
+{
+    dx_capture_set *set = NULL;
+    dx_manifest m;
+    char dir[4300];
+    dx_status st;
+    memset(&m, 0, sizeof m);
+    if ((st = dx_capture_set_open(src, &set, err)) != DX_OK)
+        return st;
+    dx_ins_fmt(dir, sizeof dir, "%s/%s", in->case_dir, sub);
+    if ((st = dx_mkdir_p(dir, err)) != DX_OK)
+        goto done;
+    dx_strlcpy(side->dir, dir, sizeof side->dir);
+    dx_ins_fmt(m.device_id, sizeof m.device_id, "files:%s", set->dir);
+    dx_ins_fmt(m.settings, sizeof m.settings, "copied from %.400s", set->dir);
+    m.started_us = dx_now_us();
+    for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
+        const dx_capture_entry *e = &set->entries[i];
+        const dx_illumination *il = dx_illumination_find(e->illumination);
+        ins_light *l = &side->lights[side->n_lights];
+        dx_capture_record r;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        char name[64], rel[256];
+        if (!il) {
+            dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "%s: illumination %s is not a standard one: skipped",
+                   e->path, e->illumination);
+            continue;
+        }
+        dx_ins_fmt(name, sizeof name, "%s.png", e->illumination);
+        dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, name);
+        light_init(l, in->case_dir, rel, e->illumination);
+        double t0 = now_ms();
+        if ((st = read_whole(e->path, &data, &len, err)) != DX_OK)
+            goto done;
+        st = dx_file_write_atomic(dir, name, data, len, l->sha256, err);
+        free(data);
+        if (st != DX_OK)
+            goto done;
+        if (e->sha256[0] && strcmp(e->sha256, l->sha256) != 0) {
+            st = dx_error_set(err, DX_ERR_DATA, "%s: SHA-256 %s differs from %s recorded in the set: "
+                              "the file changed while it was copied", e->path, l->sha256, e->sha256);
+            goto done;
+        }
+        l->dpi = e->dpi;
+        in->t_load += now_ms() - t0;
+        if ((st = dx_ins_light_load(in, l, err)) != DX_OK)
+            goto done;
+        memset(&r, 0, sizeof r);
+        r.illum = *il;
+        dx_strlcpy(r.file, name, sizeof r.file);
+        r.width = l->png.view.width;
+        r.height = l->png.view.height;
+        r.bit_depth = l->png.view.format == DX_PIX_GRAY16 || l->png.view.format == DX_PIX_RGB16 ? 16 : 8;
+        r.channels = l->png.view.format == DX_PIX_GRAY8 || l->png.view.format == DX_PIX_GRAY16 ? 1 : 3;
+        r.dpi = (uint32_t)lround(l->dpi);
+        r.pixel_format = pixel_format_name(l->png.view.format);
+        r.timestamp_us = r.host_time_us = dx_now_us();
+        r.exposure_us = -1;
+        r.bytes = len;
+        memcpy(r.sha256, l->sha256, sizeof r.sha256);
+        if ((st = dx_manifest_add_capture(&m, &r)) != DX_OK) {
+            st = dx_error_set(err, st, "out of memory");
+            goto done;
+        }
+        side->n_lights++;
+    }
+    m.finished_us = dx_now_us();
+    if (side->n_lights == 0) {
+        st = dx_error_set(err, DX_ERR_NOT_FOUND, "%s: no capture under a standard light", set->dir);
+        goto done;
+    }
+    st = dx_manifest_write(&m, dir, err);
+done:
+    dx_manifest_clear(&m);
+    dx_capture_set_close(set);
+    return st;
+}
+
+static bool is_set_dir(const char *dir)
+{
+    char p[4300];
+    struct stat sb;
+    dx_ins_fmt(p, sizeof p, "%s/capture.json", dir);
+    if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+        return true;
+    dx_ins_fmt(p, sizeof p, "%s/scene.json", dir);
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The first side is the directory itself, a second one a subdirectory that
+ * is a set of its own (a card's back: DIR/back). */
+static dx_status acquire_from_dir(dx_inspection *in, dx_error *err)
+{
+    dx_status st;
+    char base[4300], sub[4300];
+    DIR *d;
+    struct dirent *e;
+    char second[256] = "";
+    /* a capture set or scene, or an earlier case directory (CASE/capture) */
+    dx_ins_fmt(base, sizeof base, "%s", in->o->from_dir);
+    if (!is_set_dir(base)) {
+        dx_ins_fmt(sub, sizeof sub, "%s/capture", in->o->from_dir);
+        if (is_set_dir(sub))
+            dx_ins_fmt(base, sizeof base, "%s", sub);
+    }
+    if ((st = copy_set(in, base, "capture", &in->sides[0], err)) != DX_OK)
+        return st;
+    dx_strlcpy(in->sides[0].name, "front", sizeof in->sides[0].name);
+    in->n_sides = 1;
+    if ((d = opendir(base))) {
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || strcmp(e->d_name, "chip") == 0 ||
+                strcmp(e->d_name, "capture") == 0 || strlen(e->d_name) >= 64)
+                continue;
+            dx_ins_fmt(sub, sizeof sub, "%s/%s", base, e->d_name);
+            if (is_set_dir(sub) && (!second[0] || strcmp(e->d_name, second) < 0))
+                dx_strlcpy(second, e->d_name, sizeof second);
+        }
+        closedir(d);
+    }
+    if (second[0]) {
+        char rel[300];
+        dx_ins_fmt(sub, sizeof sub, "%s/%s", base, second);
+        dx_ins_fmt(rel, sizeof rel, "capture/%s", second);
+        if ((st = copy_set(in, sub, rel, &in->sides[1], err)) != DX_OK)
+            return st;
+        dx_strlcpy(in->sides[1].name, second, sizeof in->sides[1].name);
+        in->n_sides = 2;
+    }
+    return DX_OK;
+}
+
+static void capture_progress(const char *illumination, const char *file, dx_status status,
+                             const char *message, void *user)
+{
+    dx_inspection *in = user;
+    if (status == DX_OK)
+        progress(in, "capture", "%s -> %s", illumination, file ? file : "");
+    else
+        progress(in, "capture", "%s failed: %s", illumination, message ? message : "");
+}
+
+static dx_status acquire_from_device(dx_inspection *in, dx_host *host, json_t *warnings,
+                                     dx_error *err)
+{
+    const char *lights[DX_SPECIMEN_MAX_ILLUMINATIONS + 1] = {NULL};
+    dx_capture_options co;
+    dx_capture_set *set = NULL;
+    char dir[4300];
+    dx_status st, cst;
+    dx_error ce = {0};
+    dx_ins_fmt(dir, sizeof dir, "%s/capture", in->case_dir);
+    memset(&co, 0, sizeof co);
+    co.device = in->o->device;
+    co.device_settings = in->o->device_settings;
+    co.out_dir = dir;
+    co.png_compression = -1;
+    co.interrupt = in->o->interrupt;
+    if (in->spec) { /* the lights the specimen is examined under */
+        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
+        for (size_t i = 0; i < si->n_illuminations && i < DX_SPECIMEN_MAX_ILLUMINATIONS; i++)
+            lights[i] = si->illuminations[i];
+        co.illuminations = lights;
+    }
+    progress(in, "capture", "%s: capturing %s", in->o->device,
+             in->spec ? "the specimen's lights" : "every light the device offers");
+    cst = dx_capture_set_write(host, &co, capture_progress, in, &ce);
+    if (cst != DX_OK)
+        json_array_append_new(warnings, json_sprintf("capture: %s", ce.message));
+    if ((st = dx_capture_set_open(dir, &set, err)) != DX_OK) {
+        if (cst != DX_OK)
+            return dx_error_set(err, cst, "%s", ce.message);
+        return st;
+    }
+    ins_side *side = &in->sides[0];
+    dx_strlcpy(side->dir, dir, sizeof side->dir);
+    dx_strlcpy(side->name, "front", sizeof side->name);
+    for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
+        const dx_capture_entry *e = &set->entries[i];
+        ins_light *l = &side->lights[side->n_lights++];
+        char rel[256];
+        const char *base = strrchr(e->path, '/');
+        dx_ins_fmt(rel, sizeof rel, "capture/%s", base ? base + 1 : e->path);
+        light_init(l, in->case_dir, rel, e->illumination);
+        memcpy(l->sha256, e->sha256, sizeof l->sha256);
+        l->dpi = e->dpi;
+    }
+    dx_capture_set_close(set);
+    in->n_sides = 1;
+    if (side->n_lights == 0)
+        return dx_error_set(err, cst != DX_OK ? cst : DX_ERR_NOT_FOUND, "%s: nothing captured%s%s",
+                            in->o->device, cst != DX_OK ? ": " : "", cst != DX_OK ? ce.message : "");
+    if (interrupted(in))
+        return dx_error_set(err, DX_ERR_CANCELLED, "interrupted after the capture");
+    return DX_OK;
+}
+
+/* ---- the MRZ -------------------------------------------------------------- */
+
+static void read_mrz(dx_inspection *in, int32_t today)
+{
+    static const char *const order[] = {"ir870", "ir950", "ir730", "white"};
+    dx_mrz_options po = {.today = today};
+    for (size_t s = 0; s < in->n_sides && !in->have_mrz; s++) {
+        for (size_t k = 0; k < sizeof order / sizeof order[0] && !in->have_mrz; k++) {
+            ins_light *l = dx_ins_light(in, s, order[k]);
+            dx_error e = {0};
+            if (!l || dx_ins_light_load(in, l, &e) != DX_OK)
+                continue;
+            dx_mrz_read_options ro = {.dpi = l->dpi, .parse = &po};
+            dx_status st = dx_mrz_read_image(&l->png.view, &ro, &in->mrz, &e);
+            if (st == DX_OK) {
+                in->have_mrz = true;
+                in->mrz_side = s;
+                dx_strlcpy(in->mrz_light, l->name, sizeof in->mrz_light);
+                progress(in, "mrz", "%s MRZ read from %s (%s)", dx_mrz_format_name(in->mrz.mrz.format),
+                         l->rel, in->mrz.mrz.valid ? "every check digit holds" : "checks fail");
+            } else {
+                dx_log(DX_CAT_INSPECT, DX_LOG_INFO, "no MRZ in %s: %s", l->rel, e.message);
+            }
+        }
+    }
+    if (!in->have_mrz)
+        progress(in, "mrz", "no MRZ found");
+}
+
+static json_t *json_from_text(char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return j;
+}
+
+/* ---- the chip ------------------------------------------------------------- */
+
+static int64_t unix_of(int32_t ymd)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = ymd / 10000 - 1900;
+    tm.tm_mon = ymd / 100 % 100 - 1;
+    tm.tm_mday = ymd % 100;
+    tm.tm_hour = 12;
+    return (int64_t)timegm(&tm);
+}
+
+static bool has_chip_files(const char *dir)
+{
+    char p[4300];
+    struct stat sb;
+    dx_ins_fmt(p, sizeof p, "%s/EF.SOD", dir);
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The chip: read from the reader, or the files the source directory holds.
+ * Never fails the inspection: what went wrong is in the chip part. */
+static void do_chip(dx_inspection *in, dx_host *host, const char *trust, int32_t today, json_t *part)
+{
+    dx_error e = {0};
+    dx_status st = DX_OK;
+    char dir[4300], src[4300];
+    dx_ins_fmt(dir, sizeof dir, "%s/chip", in->case_dir);
+    src[0] = '\0';
+    if (in->o->from_dir) {
+        dx_ins_fmt(src, sizeof src, "%s/chip", in->o->from_dir);
+        if (!has_chip_files(src))
+            src[0] = '\0';
+    }
+    if (in->o->chip_device) {
+        dx_chip_access access;
+        const char *lines[DX_MRZ_MAX_LINES];
+        dx_device *dev = NULL;
+        json_object_set_new(part, "device", json_string(in->o->chip_device));
+        if (!in->have_mrz) {
+            json_object_set_new(part, "message", json_string("no MRZ read: no key to open the chip with"));
+            return;
+        }
+        for (size_t i = 0; i < in->mrz.n_lines; i++)
+            lines[i] = in->mrz.lines[i].text;
+        if ((st = dx_chip_access_from_mrz(lines, in->mrz.n_lines, &access, &e)) != DX_OK ||
+            (st = dx_device_open(host, in->o->chip_device, &dev, &e)) != DX_OK) {
+            json_object_set_new(part, "message", json_sprintf("chip: %s", e.message));
+            return;
+        }
+        dx_chip_read_options co;
+        memset(&co, 0, sizeof co);
+        co.access = &access;
+        co.card_timeout_ms = in->o->card_timeout_ms;
+        co.interrupt = in->o->interrupt;
+        co.printed_mrz = lines;
+        co.n_printed_mrz = in->mrz.n_lines;
+        progress(in, "chip", "%s: reading the chip (the MRZ opens it)", in->o->chip_device);
+        st = dx_chip_read(dev, &co, &in->chip, &e);
+        dx_device_free(dev);
+        if (st != DX_OK) {
+            /* the rules judge why (a key the chip refuses is a finding);
+             * what was read before the error is kept in CASE/chip */
+            const char *why = st == DX_ERR_ACCESS_DENIED ? "access_denied"
+                              : st == DX_ERR_NO_CARD      ? "no_card"
+                              : st == DX_ERR_CANCELLED    ? "cancelled"
+                                                          : "error";
+            dx_error we = {0};
+            json_object_set_new(part, "message", json_sprintf("chip read: %s", e.message));
+            json_object_set_new(part, "read", json_false());
+            in->j_chip = json_pack("{s:{s:s,s:s}}", "read_error", "status", why, "message", e.message);
+            progress(in, "chip", "chip read failed: %s", e.message);
+            if (in->chip && dx_chip_result_write(in->chip, dir, &we) != DX_OK)
+                dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "chip files not written: %s", we.message);
+            dx_chip_result_free(in->chip);
+            in->chip = NULL;
+            return;
+        }
+    } else if (src[0]) {
+        json_object_set_new(part, "from", json_string("chip"));
+        if ((st = dx_chip_result_load(src, &in->chip, &e)) != DX_OK) {
+            json_object_set_new(part, "message", json_sprintf("chip files: %s", e.message));
+            return;
+        }
+        progress(in, "chip", "chip files of %s verified offline", in->o->from_dir);
+    } else {
+        json_object_set_new(part, "message", json_string("no chip reader given and no chip files"));
+        return;
+    }
+    if (dx_chip_verify(in->chip, trust, unix_of(today), &e) != DX_OK)
+        json_object_set_new(part, "message", json_sprintf("chip verification: %s", e.message));
+    if (dx_chip_result_write(in->chip, dir, &e) != DX_OK)
+        dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "chip files not written: %s", e.message);
+    json_object_set_new(part, "read", json_true());
+    json_object_set_new(part, "verified", json_boolean(dx_chip_result_verified(in->chip)));
+    if (!json_object_get(part, "message")) {
+        const char *aa = json_string_value(
+            json_object_get(json_object_get(in->j_chip, "active_authentication"), "result"));
+        json_object_set_new(part, "message",
+                            json_string(in->o->chip_device ? "read from the chip and verified"
+                                        : aa && !strcmp(aa, "not_run")
+                                            ? "chip files verified offline (no active authentication: the chip was not asked)"
+                                            : "chip files verified offline (active authentication: the exchange recorded when the chip was read)"));
+    }
+    in->j_chip = json_from_text(dx_chip_result_to_json(in->chip));
+}
+
+typedef struct chip_job {
+    dx_inspection *in;
+    dx_host *host;
+    const char *trust;
+    int32_t today;
+    json_t *part;
+    double ms;
+} chip_job;
+
+static void *chip_thread(void *arg)
+{
+    chip_job *j = arg;
+    double t0 = now_ms();
+    do_chip(j->in, j->host, j->trust, j->today, j->part);
+    j->ms = now_ms() - t0;
+    return NULL;
+}
+
+/* ---- rules ---------------------------------------------------------------- */
+
+static dx_rules_group group_of_file(const char *name)
+{
+    if (strstr(name, "icao"))
+        return DX_RULES_GROUP_MRZ;
+    if (strstr(name, "chip"))
+        return DX_RULES_GROUP_CHIP;
+    if (strstr(name, "cross"))
+        return DX_RULES_GROUP_CROSS;
+    return DX_RULES_GROUP_OPTICAL;
+}
+
+/* A rule file that does not load is an aborted mandatory check of its group:
+ * the document is not verified, and the message says why. */
+static void add_load_failure(dx_rules_report *rep, const char *path, const char *why)
+{
+    dx_rules_finding *f = realloc(rep->findings, (rep->n_findings + 1) * sizeof *f);
+    const char *base = strrchr(path, '/');
+    char id[128];
+    if (!f)
+        return;
+    rep->findings = f;
+    f = &f[rep->n_findings++];
+    memset(f, 0, sizeof *f);
+    dx_ins_fmt(id, sizeof id, "rules.load.%s", base ? base + 1 : path);
+    f->check.id = dx_strdup(id);
+    f->check.notation.light = dx_strdup("none");
+    f->check.notation.property = dx_strdup("loads");
+    f->check.notation.feature = dx_strdup("rule set");
+    f->check.mode = DX_RULES_MANDATORY;
+    f->check.group = group_of_file(base ? base + 1 : path);
+    f->check.where = dx_strdup(path);
+    f->result = DX_RULES_ABORTED;
+    f->message = dx_strdup(why);
+}
+
+static void run_rules(dx_inspection *in, const char *rules_dir, dx_rules_report *rep,
+                      json_t *files_used)
+{
+    char paths[5][4300];
+    size_t n = 0;
+    struct stat sb;
+    dx_rules_provider p;
+    json_t *globals = json_object();
+    dx_rules_options ro;
+    dx_ins_fmt(paths[n++], sizeof paths[0], "%s/icao.lua", rules_dir);
+    if (in->spec) {
+        dx_ins_fmt(paths[n++], sizeof paths[0], "%s/specimen.lua", rules_dir);
+        dx_ins_fmt(paths[n], sizeof paths[0], "%s/rules.lua", dx_specimen_info_get(in->spec)->dir);
+        if (stat(paths[n], &sb) == 0)
+            n++;
+    }
+    dx_ins_fmt(paths[n++], sizeof paths[0], "%s/cross.lua", rules_dir);
+    dx_ins_fmt(paths[n++], sizeof paths[0], "%s/chip.lua", rules_dir);
+    if (in->j_specimen)
+        json_object_set(globals, "SPECIMEN", in->j_specimen);
+    memset(&ro, 0, sizeof ro);
+    ro.lib_dir = in->o->lib_dir;
+    ro.globals = globals;
+    dx_ins_provider(in, &p);
+    for (size_t i = 0; i < n; i++) {
+        dx_rules_set *rs = NULL;
+        dx_error e = {0};
+        char sha[65] = "";
+        if (dx_file_sha256(paths[i], sha, &e) == DX_OK)
+            json_array_append_new(files_used, json_pack("{s:s,s:s}", "path", paths[i], "sha256", sha));
+        if (dx_rules_open(paths[i], &ro, &rs, &e) != DX_OK) {
+            dx_log(DX_CAT_INSPECT, DX_LOG_ERROR, "rule set %s: %s", paths[i], e.message);
+            add_load_failure(rep, paths[i], e.message);
+            continue;
+        }
+        if (dx_rules_run(rs, &p, rep, &e) != DX_OK) {
+            dx_log(DX_CAT_INSPECT, DX_LOG_ERROR, "rule set %s: %s", paths[i], e.message);
+            add_load_failure(rep, paths[i], e.message);
+        }
+        dx_rules_free(rs);
+    }
+    /* aborted checks are logged by the engine, with their traceback */
+    dx_rules_aggregate(rep);
+    json_decref(globals);
+}
+
+/* ---- evidence ------------------------------------------------------------- */
+
+/* Write `r` (page mm) of `im` grown by the margin, as an 8-bit PNG at most
+ * EVIDENCE_DPI, to CASE/evidence/<name>; its SHA-256 into sha. */
+static dx_status write_crop(dx_inspection *in, const dx_reg_image *im, dx_reg_rect r,
+                            const char *name, char sha[65], dx_error *err)
+{
+    double x0 = r.x - EVIDENCE_MARGIN_MM, y0 = r.y - EVIDENCE_MARGIN_MM;
+    double x1 = r.x + r.w + EVIDENCE_MARGIN_MM, y1 = r.y + r.h + EVIDENCE_MARGIN_MM;
+    double ppm = im->dpi / 25.4;
+    int step = im->dpi > EVIDENCE_DPI * 1.5 ? (int)lround(im->dpi / EVIDENCE_DPI) : 1;
+    /* a whole-page region is shown smaller: at most EVIDENCE_MAX_PX a side */
+    double long_px = fmax(x1 - x0, y1 - y0) * ppm;
+    while (long_px / step > EVIDENCE_MAX_PX)
+        step++;
+    int i0 = (int)floor((x0 - im->x_mm) * ppm), j0 = (int)floor((y0 - im->y_mm) * ppm);
+    int i1 = (int)ceil((x1 - im->x_mm) * ppm), j1 = (int)ceil((y1 - im->y_mm) * ppm);
+    dx_synth_image out = {0};
+    uint8_t *png = NULL;
+    size_t len = 0;
+    char dir[4300];
+    dx_status st;
+    if (i0 < 0) i0 = 0;
+    if (j0 < 0) j0 = 0;
+    if (i1 > im->w) i1 = im->w;
+    if (j1 > im->h) j1 = im->h;
+    if (i1 - i0 < step || j1 - j0 < step)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "the region lies outside the page");
+    out.width = (uint32_t)((i1 - i0) / step);
+    out.height = (uint32_t)((j1 - j0) / step);
+    out.channels = im->ch;
+    out.bits = 8;
+    if (!(out.data = malloc((size_t)out.width * out.height * (size_t)im->ch)))
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    for (uint32_t y = 0; y < out.height; y++)
+        for (uint32_t x = 0; x < out.width; x++)
+            for (int c = 0; c < im->ch; c++) {
+                double acc = 0;
+                for (int dy = 0; dy < step; dy++)
+                    for (int dx = 0; dx < step; dx++)
+                        acc += im->px[((size_t)(j0 + (int)y * step + dy) * (size_t)im->w +
+                                       (size_t)(i0 + (int)x * step + dx)) * (size_t)im->ch + (size_t)c];
+                acc /= step * step;
+                out.data[((size_t)y * out.width + x) * (size_t)im->ch + (size_t)c] =
+                    (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : lround(acc));
+            }
+    st = dx_synth_png_encode(&out, im->dpi / step, &png, &len, err);
+    free(out.data);
+    if (st != DX_OK)
+        return st;
+    dx_ins_fmt(dir, sizeof dir, "%s/evidence", in->case_dir);
+    if ((st = dx_mkdir_p(dir, err)) == DX_OK)
+        st = dx_file_write_atomic(dir, name, png, len, sha, err);
+    free(png);
+    return st;
+}
+
+static void add_file(json_t *files, const char *rel, const char *role, uint64_t bytes, const char *sha)
+{
+    json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "path", rel, "role", role, "bytes",
+                                           (json_int_t)bytes, "sha256", sha));
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* A safe file name from a check id. */
+static void safe_name(const char *id, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; id[i] && i + 1 < size; i++) {
+        char c = id[i];
+        out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                         c == '_' || c == '-' || c == '.'
+                     ? c
+                     : '_';
+    }
+    out[i] = '\0';
+    if (out[0] == '.')
+        out[0] = '_';
+}
+
+static double round3(double v)
+{
+    return round(v * 1000.0) / 1000.0;
+}
+
+static json_t *region_json(dx_inspection *in, const ins_region *r)
+{
+    json_t *reg = json_object();
+    json_object_set_new(reg, "feature", r->feature[0] ? json_string(r->feature) : json_null());
+    json_object_set_new(reg, "side", json_string(r->side < in->n_sides ? in->sides[r->side].name : "?"));
+    json_object_set_new(reg, "x", json_real(round3(r->rect.x)));
+    json_object_set_new(reg, "y", json_real(round3(r->rect.y)));
+    json_object_set_new(reg, "w", json_real(round3(r->rect.w)));
+    json_object_set_new(reg, "h", json_real(round3(r->rect.h)));
+    return reg;
+}
+
+/* Rewrite one finding of dx_rules_finding_json() into the findings.json
+ * form: region resolved to side and mm, evidence written, nulls dropped. */
+static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t *files, int index)
+{
+    json_t *o = dx_rules_finding_json(f), *v;
+    const char *k;
+    void *tmp;
+    if (!o)
+        return NULL;
+    json_object_foreach_safe(o, tmp, k, v) if (json_is_null(v)) json_object_del(o, k);
+    if ((v = json_object_get(o, "declared_at"))) {
+        /* the installed rule sets by their place in the data directory */
+        const char *where = json_string_value(v), *dd = dx_datadir();
+        size_t n = dd ? strlen(dd) : 0;
+        if (where && n && strncmp(where, dd, n) == 0 && where[n] == '/')
+            json_object_set_new(o, "rule", json_string(where + n + 1));
+        else
+            json_object_set(o, "rule", v);
+        json_object_del(o, "declared_at");
+    }
+    json_object_del(o, "region");
+    json_object_del(o, "related");
+    if (f->has_related) {
+        ins_region r;
+        dx_error e = {0};
+        if (dx_ins_resolve(in, &f->related, &r, &e) == DX_OK && !r.is_face)
+            json_object_set_new(o, "related_region", region_json(in, &r));
+    }
+    if (f->has_region) {
+        ins_region r;
+        dx_error e = {0};
+        if (dx_ins_resolve(in, &f->region, &r, &e) == DX_OK && !r.is_face) {
+            const char *light = f->light ? f->light : r.light[0] ? r.light : NULL;
+            json_t *ev = json_object();
+            json_object_set_new(o, "region", region_json(in, &r));
+            if (light && !json_object_get(o, "light"))
+                json_object_set_new(o, "light", json_string(light));
+            if (light) {
+                const dx_reg_image *im = NULL, *ref = NULL;
+                char name[200], base[120], sha[65], rel[260];
+                safe_name(f->check.id ? f->check.id : "check", base, sizeof base);
+                if (dx_ins_page(in, r.side, light, &im, &e) == DX_OK) {
+                    dx_ins_fmt(name, sizeof name, "%03d-%s.captured.png", index, base);
+                    if (write_crop(in, im, r.rect, name, sha, &e) == DX_OK) {
+                        dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);
+                        json_object_set_new(ev, "captured", json_string(rel));
+                        json_object_set_new(ev, "captured_sha256", json_string(sha));
+                        char p[4400];
+                        dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
+                        add_file(files, rel, "evidence", file_size(p), sha);
+                    }
+                }
+                if (dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
+                    dx_ins_fmt(name, sizeof name, "%03d-%s.reference.png", index, base);
+                    if (write_crop(in, ref, r.rect, name, sha, &e) == DX_OK) {
+                        dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);
+                        json_object_set_new(ev, "reference", json_string(rel));
+                        json_object_set_new(ev, "reference_sha256", json_string(sha));
+                        char p[4400];
+                        dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
+                        add_file(files, rel, "evidence", file_size(p), sha);
+                    }
+                }
+            }
+            if (json_object_size(ev))
+                json_object_set_new(o, "evidence", ev);
+            else
+                json_decref(ev);
+        }
+    }
+    return o;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static void format_page_size(dx_inspection *in)
+{
+    if (in->spec) {
+        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
+        in->page_w_mm = si->page_width_mm;
+        in->page_h_mm = si->page_height_mm;
+        return;
+    }
+    /* ICAO 9303 Part 3: ID-1 (TD1), ID-2 (TD2), ID-3 (TD3) */
+    dx_mrz_format f = in->have_mrz ? in->mrz.mrz.format : DX_MRZ_TD3;
+    if (f == DX_MRZ_TD1) {
+        in->page_w_mm = 85.6;
+        in->page_h_mm = 53.98;
+    } else if (f == DX_MRZ_TD2) {
+        in->page_w_mm = 105.0;
+        in->page_h_mm = 74.0;
+    } else {
+        in->page_w_mm = 125.0;
+        in->page_h_mm = 88.0;
+    }
+}
+
+static void inspection_free(dx_inspection *in)
+{
+    dx_ins_sides_free(in);
+    dx_viz_fields_free(in->viz, in->n_viz);
+    in->viz = NULL;
+    dx_specimen_close(in->spec);
+    dx_chip_result_free(in->chip);
+    dx_png_image_free(&in->face);
+    json_decref(in->j_specimen);
+    json_decref(in->j_mrz);
+    json_decref(in->j_chip);
+    json_decref(in->j_inspection);
+}
+
+void dx_inspect_result_clear(dx_inspect_result *r)
+{
+    if (r) {
+        json_decref(r->findings);
+        memset(r, 0, sizeof *r);
+    }
+}
+
+static dx_status write_json(const char *dir, const char *name, json_t *j, char sha[65], dx_error *err)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    dx_status st;
+    if (!text)
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", name);
+    size_t len = strlen(text);
+    text[len] = '\0';
+    char *t2 = realloc(text, len + 2);
+    if (t2) {
+        text = t2;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
+    st = dx_file_write_atomic(dir, name, text, len, sha, err);
+    free(text);
+    return st;
+}
+
+dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_result *out,
+                         dx_error *err)
+{
+    dx_inspection *in;
+    dx_status st = DX_OK;
+    dx_rules_report rep;
+    json_t *warnings = json_array(), *files = json_array(), *rule_files = json_array();
+    json_t *doc = json_object(), *chip_part = json_object(), *spec_part = NULL, *root = NULL;
+    char datadir_rules[4300], datadir_trust[4300], sha[65];
+    const char *rules_dir, *trust;
+    int32_t today;
+    double t_start = now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
+    memset(&rep, 0, sizeof rep);
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!o || !out || !o->out_dir || (!o->device == !o->from_dir)) {
+        json_decref(warnings);
+        json_decref(files);
+        json_decref(rule_files);
+        json_decref(doc);
+        json_decref(chip_part);
+        return dx_error_set(err, DX_ERR_INVALID_ARG,
+                            "inspect: give a case directory and one source: a device or a directory");
+    }
+    if (!(in = calloc(1, sizeof *in))) {
+        json_decref(warnings);
+        json_decref(files);
+        json_decref(rule_files);
+        json_decref(doc);
+        json_decref(chip_part);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
+    in->o = o;
+    in->dpi = o->measure_dpi > 0 ? o->measure_dpi : DX_INSPECT_DEFAULT_DPI;
+    in->specimens_dir = o->specimens_dir;
+    today = o->today ? o->today : today_utc();
+    dx_ins_fmt(datadir_rules, sizeof datadir_rules, "%s/scripts/rules", dx_datadir());
+    dx_ins_fmt(datadir_trust, sizeof datadir_trust, "%s/trust/test", dx_datadir());
+    rules_dir = o->rules_dir ? o->rules_dir : datadir_rules;
+    trust = o->trust_dir ? o->trust_dir : datadir_trust;
+    if (!dx_strlcpy(in->case_dir, o->out_dir, sizeof in->case_dir)) {
+        st = dx_error_set(err, DX_ERR_INVALID_ARG, "the case directory's path is too long");
+        goto fail;
+    }
+    if ((st = case_dir_prepare(in->case_dir, err)) != DX_OK)
+        goto fail;
+
+    /* 1. captures (with --specimen ID the device captures its lights) */
+    if (o->specimen && strcmp(o->specimen, "auto") != 0 && o->device &&
+        (st = dx_specimen_open(o->specimens_dir, o->specimen, &in->spec, err)) != DX_OK)
+        goto fail;
+    st = o->device ? acquire_from_device(in, host, warnings, err) : acquire_from_dir(in, err);
+    dx_specimen_close(in->spec);
+    in->spec = NULL;
+    if (st != DX_OK)
+        goto fail;
+    for (size_t s = 0; s < in->n_sides; s++)
+        for (size_t i = 0; i < in->sides[s].n_lights; i++) {
+            ins_light *l = &in->sides[s].lights[i];
+            add_file(files, l->rel, "capture", file_size(l->path), l->sha256);
+        }
+
+    /* 2. the MRZ */
+    t0 = now_ms();
+    read_mrz(in, today);
+    t_mrz = now_ms() - t0;
+
+    /* 3. the specimen */
+    format_page_size(in);
+    if ((st = dx_ins_identify(in, &spec_part, err)) != DX_OK)
+        goto fail;
+    format_page_size(in);
+    if (in->spec) {
+        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
+        for (size_t s = 0; s < in->n_sides && s < si->n_sides; s++)
+            dx_strlcpy(in->sides[s].name, si->sides[s], sizeof in->sides[s].name);
+        /* registration may have run for the identification with the format's
+         * page and no MRZ rectangle: start again with the specimen's */
+        for (size_t s = 0; s < in->n_sides; s++) {
+            ins_side *sd = &in->sides[s];
+            sd->registered = false;
+            sd->reg_status = DX_OK;
+            for (size_t i = 0; i < sd->n_lights; i++) {
+                dx_reg_image_free(&sd->lights[i].page);
+                sd->lights[i].resampled = false;
+                sd->lights[i].page_status = DX_OK;
+            }
+        }
+        in->j_specimen = json_from_text(dx_specimen_to_json(in->spec));
+    }
+    progress(in, "specimen", "%s", json_string_value(json_object_get(spec_part, "message")));
+    if (in->have_mrz) {
+        char *text = dx_mrz_read_to_json(&in->mrz, dx_ins_light(in, in->mrz_side, in->mrz_light)->rel);
+        in->j_mrz = json_from_text(text);
+        if (in->j_mrz) {
+            json_object_set_new(in->j_mrz, "side", json_string(in->sides[in->mrz_side].name));
+            json_object_set_new(in->j_mrz, "illumination", json_string(in->mrz_light));
+        }
+    }
+
+    /* 4. registration, every side */
+    for (size_t s = 0; s < in->n_sides; s++) {
+        dx_error e = {0};
+        if (dx_ins_register(in, s, &e) != DX_OK) {
+            json_array_append_new(warnings, json_string(e.message));
+            progress(in, "registration", "%s", e.message);
+        }
+    }
+
+    /* 5. the chip, on its own thread while every light is decoded and
+     * resampled on the others */
+    if (interrupted(in)) {
+        st = dx_error_set(err, DX_ERR_CANCELLED, "interrupted");
+        goto fail;
+    }
+    {
+        chip_job job = {in, host, trust, today, chip_part, 0};
+        pthread_t tid;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        bool threaded = pthread_create(&tid, NULL, chip_thread, &job) == 0;
+        if (!threaded)
+            chip_thread(&job);
+        dx_ins_prepare(in, ncpu > 1 ? (int)ncpu : 1);
+        if (threaded)
+            pthread_join(tid, NULL);
+        t_chip = job.ms;
+    }
+
+    /* 6. the rules */
+    {
+        char date[16];
+        json_t *sides = json_array();
+        dx_ins_fmt(date, sizeof date, "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100);
+        for (size_t s = 0; s < in->n_sides; s++) {
+            json_t *lights = json_array();
+            for (size_t i = 0; i < in->sides[s].n_lights; i++)
+                json_array_append_new(lights, json_string(in->sides[s].lights[i].name));
+            json_array_append_new(sides, json_pack("{s:s,s:o}", "name", in->sides[s].name, "lights", lights));
+        }
+        in->j_inspection = json_pack("{s:s,s:i,s:s,s:o,s:b,s:f}", "date", date, "today", (int)today,
+                                     "source", o->device ? "device" : "files", "sides", sides,
+                                     "generic", in->spec == NULL, "dpi", in->dpi);
+    }
+    t0 = now_ms();
+    {
+        double m0 = in->t_measure, r0 = in->t_registration, l0 = in->t_load;
+        run_rules(in, rules_dir, &rep, rule_files);
+        t_rules = now_ms() - t0 - (in->t_measure - m0) - (in->t_registration - r0) - (in->t_load - l0);
+    }
+
+    /* 7. findings.json, evidence, reports */
+    root = json_object();
+    json_object_set_new(root, "format", json_string(DX_FINDINGS_FORMAT));
+    json_object_set_new(root, "docex_version", json_string(dx_version()));
+    {
+        char iso[32];
+        dx_time_iso8601(dx_now_us(), iso);
+        iso[19] = 'Z';
+        iso[20] = '\0';
+        json_object_set_new(root, "created", json_string(iso));
+    }
+    {
+        json_t *src = json_pack("{s:s}", "kind", o->device ? "device" : "files");
+        if (o->device)
+            json_object_set_new(src, "device", json_string(o->device));
+        if (o->from_dir)
+            json_object_set_new(src, "from", json_string(o->from_dir));
+        if (o->chip_device)
+            json_object_set_new(src, "chip_device", json_string(o->chip_device));
+        json_object_set_new(src, "trust", json_string(trust));
+        json_object_set_new(src, "rules", rule_files);
+        rule_files = NULL;
+        json_object_set_new(root, "source", src);
+    }
+    json_object_set_new(doc, "specimen", spec_part);
+    spec_part = NULL;
+    if (in->have_mrz) {
+        json_t *lines = json_array();
+        for (size_t i = 0; i < in->mrz.n_lines; i++)
+            json_array_append_new(lines, json_string(in->mrz.lines[i].text));
+        json_object_set_new(doc, "mrz", json_pack("{s:s,s:o,s:b,s:{s:s,s:s,s:s}}", "format",
+                                                  dx_mrz_format_name(in->mrz.mrz.format), "lines", lines,
+                                                  "valid", in->mrz.mrz.valid, "source", "side",
+                                                  in->sides[in->mrz_side].name, "illumination", in->mrz_light,
+                                                  "file", dx_ins_light(in, in->mrz_side, in->mrz_light)->rel));
+    } else {
+        json_object_set_new(doc, "mrz", json_null());
+    }
+    if (in->chip) {
+        json_t *pa = json_object_get(in->j_chip, "passive_authentication");
+        json_t *aa = json_object_get(in->j_chip, "active_authentication");
+        json_t *dg = json_object_get(in->j_chip, "dg1_vs_printed_mrz");
+        json_object_set_new(chip_part, "passive_authentication",
+                            json_string(json_string_value(json_object_get(pa, "result")) ?: "not_run"));
+        json_object_set_new(chip_part, "active_authentication",
+                            json_string(json_string_value(json_object_get(aa, "result")) ?: "not_run"));
+        json_object_set_new(chip_part, "dg1_vs_printed_mrz",
+                            json_string(!dg ? "not_compared"
+                                        : json_is_true(json_object_get(dg, "match")) ? "same" : "different"));
+        for (size_t i = 0; i < dx_chip_result_file_count(in->chip); i++) {
+            const dx_chip_file *cf = dx_chip_result_file_at(in->chip, i);
+            char rel[300], p[4400], fsha[65];
+            dx_error e = {0};
+            dx_ins_fmt(rel, sizeof rel, "chip/%s", cf->name);
+            dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
+            if (dx_file_sha256(p, fsha, &e) == DX_OK)
+                add_file(files, rel, "chip", file_size(p), fsha);
+        }
+        json_object_set_new(doc, "chip", chip_part);
+    } else if (json_object_get(chip_part, "message")) {
+        if (!json_object_get(chip_part, "read"))
+            json_object_set_new(chip_part, "read", json_false());
+        json_object_set_new(doc, "chip", chip_part);
+    } else {
+        json_decref(chip_part);
+        json_object_set_new(doc, "chip", json_null());
+    }
+    chip_part = NULL;
+    json_object_set_new(root, "document", doc);
+    doc = NULL;
+    json_object_set_new(root, "verdict", json_string(dx_rules_result_str(rep.verdict)));
+    {
+        json_t *g = json_object();
+        for (int i = 0; i < DX_RULES_GROUP_COUNT_; i++)
+            json_object_set_new(g, dx_rules_group_str((dx_rules_group)i),
+                                json_string(dx_rules_result_str(rep.groups[i])));
+        json_object_set_new(root, "groups", g);
+    }
+    t0 = now_ms();
+    {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < rep.n_findings; i++) {
+            json_t *f = finding_out(in, &rep.findings[i], files, (int)i + 1);
+            if (f)
+                json_array_append_new(arr, f);
+            if (rep.findings[i].check.mode == DX_RULES_MANDATORY && rep.findings[i].result == DX_RULES_FAILED)
+                out->mandatory_failed = true;
+        }
+        json_object_set_new(root, "findings", arr);
+    }
+    {
+        json_t *reg = json_array();
+        for (size_t s = 0; s < in->n_sides; s++) {
+            ins_side *sd = &in->sides[s];
+            if (sd->registered)
+                json_array_append_new(reg, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:b}", "side", sd->name, "light",
+                                                     sd->reg_light, "rotation_deg", round3(sd->t.rotation_deg),
+                                                     "scale_px_per_mm", round3(sd->t.scale), "confidence",
+                                                     round3(sd->t.confidence), "residual_px",
+                                                     round3(sd->t.residual_px), "turned", sd->t.turned));
+            else
+                json_array_append_new(reg, json_pack("{s:s,s:s}", "side", sd->name, "error",
+                                                     sd->reg_error[0] ? sd->reg_error : "not registered"));
+        }
+        json_object_set_new(root, "registration", reg);
+    }
+    json_object_set_new(root, "files", files);
+    files = NULL;
+    json_object_set_new(root, "warnings", warnings);
+    warnings = NULL;
+    t_report = now_ms() - t0; /* the evidence crops */
+    {
+        json_t *tm = json_object();
+        json_object_set_new(tm, "load", json_real(round3(in->t_load)));
+        json_object_set_new(tm, "registration", json_real(round3(in->t_registration)));
+        json_object_set_new(tm, "mrz", json_real(round3(t_mrz - 0)));
+        json_object_set_new(tm, "chip", json_real(round3(t_chip)));
+        json_object_set_new(tm, "measurements", json_real(round3(in->t_measure)));
+        json_object_set_new(tm, "lua", json_real(round3(t_rules > 0 ? t_rules : 0)));
+        json_object_set_new(root, "timings_ms", tm);
+    }
+    {
+        json_t *tm = json_object_get(root, "timings_ms");
+        json_object_set_new(tm, "evidence", json_real(round3(t_report)));
+        json_object_set_new(tm, "total", json_real(round3(now_ms() - t_start)));
+    }
+    /* findings.json is final before the reports, which show its SHA-256 */
+    dx_ins_fmt(out->findings_path, sizeof out->findings_path, "%s/findings.json", in->case_dir);
+    if ((st = write_json(in->case_dir, "findings.json", root, sha, err)) != DX_OK)
+        goto fail;
+    if (!o->no_reports) {
+        dx_error e = {0};
+        t0 = now_ms();
+        dx_ins_fmt(out->report_html, sizeof out->report_html, "%s/report.html", in->case_dir);
+        dx_ins_fmt(out->report_pdf, sizeof out->report_pdf, "%s/report.pdf", in->case_dir);
+        if (dx_report_html(in->case_dir, root, out->report_html, &e) != DX_OK) {
+            progress(in, "report", "report.html not written: %s", e.message);
+            out->report_html[0] = '\0';
+        }
+        if (dx_report_pdf(in->case_dir, root, out->report_pdf, &e) != DX_OK) {
+            progress(in, "report", "report.pdf not written: %s", e.message);
+            out->report_pdf[0] = '\0';
+        }
+        out->report_ms = now_ms() - t0;
+    }
+    out->total_ms = now_ms() - t_start;
+    out->findings = root;
+    root = NULL;
+    out->verdict = rep.verdict;
+    out->generic = in->spec == NULL;
+    if (in->spec)
+        dx_strlcpy(out->specimen_id, dx_specimen_info_get(in->spec)->id, sizeof out->specimen_id);
+    st = DX_OK;
+fail:
+    dx_rules_report_clear(&rep);
+    json_decref(root);
+    json_decref(warnings);
+    json_decref(files);
+    json_decref(rule_files);
+    json_decref(doc);
+    json_decref(chip_part);
+    json_decref(spec_part);
+    inspection_free(in);
+    free(in);
+    return st;
+}

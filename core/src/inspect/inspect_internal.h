@@ -1,0 +1,139 @@
+/* Inspection internals: the document as captured (sides x lights), its
+ * registration, and the measurement provider for the rules. */
+#ifndef DOCEX_INSPECT_INTERNAL_H
+#define DOCEX_INSPECT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "docex/chip.h"
+#include "docex/illumination.h"
+#include "docex/mrz_read.h"
+#include "docex/specimen.h"
+#include "image/image.h"
+#include "image/measure.h"
+#include "image/register.h"
+#include "inspect/inspect.h"
+
+#define INS_MAX_SIDES 2
+#define INS_MAX_LIGHTS 24
+
+typedef struct ins_light {
+    char name[DX_ILLUM_NAME_MAX];
+    char path[4200];            /* the copy in the case directory */
+    char rel[256];              /* relative to the case directory */
+    char sha256[65];
+    double dpi;                 /* of the capture (0: unknown) */
+    bool transmitted;           /* light through the page */
+    dx_png_image png;           /* decoded on first use */
+    bool loaded;
+    dx_status load_status;
+    char load_error[300];
+    dx_reg_image page;          /* registered, at the measurement dpi */
+    bool resampled;
+    dx_status page_status;
+    char page_error[300];
+    double ms_decode, ms_resample; /* work done on it */
+} ins_light;
+
+typedef struct ins_ref {
+    char light[DX_ILLUM_NAME_MAX];
+    char path[4200];
+    char file[256];
+    dx_reg_image img;
+    bool loaded;
+    dx_status status;
+    char error[300];
+    char sha256[65];
+    double ms;
+} ins_ref;
+
+typedef struct ins_side {
+    char name[32];              /* the specimen's side name, or "front"/"back" */
+    char dir[4200];             /* case directory of its captures */
+    ins_light lights[INS_MAX_LIGHTS];
+    size_t n_lights;
+    dx_reg_transform t;
+    bool registered;
+    dx_status reg_status;
+    char reg_error[300];
+    char reg_light[DX_ILLUM_NAME_MAX];
+    /* the specimen's reference images of this side, loaded on first use */
+    ins_ref refs[INS_MAX_LIGHTS];
+    size_t n_refs;
+} ins_side;
+
+typedef struct dx_inspection {
+    const dx_inspect_options *o;
+    double dpi;                         /* measurement dpi */
+    char case_dir[4096];
+    ins_side sides[INS_MAX_SIDES];
+    size_t n_sides;
+    double page_w_mm, page_h_mm;        /* of the specimen, or of the ICAO format */
+    dx_specimen *spec;                  /* NULL: unknown document */
+    const char *specimens_dir;
+    /* the MRZ */
+    bool have_mrz;
+    dx_mrz_read_result mrz;
+    size_t mrz_side;
+    char mrz_light[DX_ILLUM_NAME_MAX];
+    /* the chip */
+    dx_chip_result *chip;
+    dx_png_image face;                  /* CASE/chip/face.png */
+    bool face_loaded;
+    dx_status face_status;
+    /* the VIZ fields the MRZ determines (viz.h), made on first use */
+    void *viz;                          /* dx_viz_field array */
+    size_t n_viz;
+    bool viz_made;
+    dx_status viz_status;
+    char viz_error[300];
+    /* documents the rules see */
+    json_t *j_specimen, *j_mrz, *j_chip, *j_inspection;
+    /* timings, ms */
+    double t_load, t_registration, t_measure;
+} dx_inspection;
+
+/* page.c */
+/* snprintf for messages and paths that may be cut (never overflows); the
+ * compiler's truncation analysis does not apply to it. */
+void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The light `name` of side s, or NULL. */
+ins_light *dx_ins_light(dx_inspection *in, size_t s, const char *name);
+/* Decode the capture (once). */
+dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err);
+/* Register side s (once): estimate on white (else the first reflected light). */
+dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err);
+/* The page image of side s under `light` at the measurement dpi (once). */
+dx_status dx_ins_page(dx_inspection *in, size_t s, const char *light, const dx_reg_image **out,
+                      dx_error *err);
+/* The specimen's reference image of side s under `light` (its own dpi). */
+dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
+                           const dx_reg_image **out, const char **path, const char **sha256,
+                           dx_error *err);
+/* Register every side, then decode and resample every light and load the
+ * reference images on `threads` threads at once. */
+void dx_ins_prepare(dx_inspection *in, int threads);
+void dx_ins_sides_free(dx_inspection *in);
+
+/* provider.c */
+/* A region as the rules name it, resolved: side, rectangle in mm, light. */
+typedef struct ins_region {
+    size_t side;
+    dx_reg_rect rect;
+    char light[DX_ILLUM_NAME_MAX];
+    char feature[64];
+    bool is_face;                       /* "chip.face": the DG2 portrait */
+    bool is_viz;                        /* "viz.<key>" */
+} ins_region;
+
+dx_status dx_ins_resolve(dx_inspection *in, const dx_rules_region_ref *ref, ins_region *out,
+                         dx_error *err);
+void dx_ins_provider(dx_inspection *in, dx_rules_provider *p);
+
+/* identify.c */
+/* Choose the specimen (opts->specimen, else from the MRZ); sets in->spec and
+ * the specimen part of the findings in *j (new object). */
+dx_status dx_ins_identify(dx_inspection *in, json_t **j, dx_error *err);
+
+#endif

@@ -1,0 +1,391 @@
+/* The captured document: sides x lights, decoded on first use, registered
+ * once per side (image/register.h) and resampled into page coordinates at the
+ * measurement dpi; and the specimen's reference images. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "host/host_internal.h"
+#include "inspect/inspect_internal.h"
+
+void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    if (!size)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+ins_light *dx_ins_light(dx_inspection *in, size_t s, const char *name)
+{
+    if (s >= in->n_sides || !name)
+        return NULL;
+    for (size_t i = 0; i < in->sides[s].n_lights; i++)
+        if (strcmp(in->sides[s].lights[i].name, name) == 0)
+            return &in->sides[s].lights[i];
+    return NULL;
+}
+
+/* Decode the capture (any thread: touches only l). */
+static void light_decode(ins_light *l)
+{
+    double t0 = now_ms();
+    dx_error e = {0};
+    l->loaded = true;
+    l->load_status = dx_png_load(l->path, &l->png, &e);
+    if (l->load_status != DX_OK)
+        dx_ins_fmt(l->load_error, sizeof l->load_error, "%s: %s", l->rel, e.message);
+    else if (l->dpi <= 0)
+        l->dpi = l->png.dpi;
+    l->ms_decode += now_ms() - t0;
+}
+
+dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err)
+{
+    if (!l->loaded) {
+        double before = l->ms_decode;
+        light_decode(l);
+        in->t_load += l->ms_decode - before;
+    }
+    if (l->load_status != DX_OK)
+        return dx_error_set(err, l->load_status, "%s", l->load_error);
+    return DX_OK;
+}
+
+/* The light registration is estimated on: white, else the first reflected
+ * light, else anything. */
+static ins_light *registration_light(dx_inspection *in, size_t s)
+{
+    ins_side *sd = &in->sides[s];
+    ins_light *l = dx_ins_light(in, s, "white");
+    if (l)
+        return l;
+    for (size_t i = 0; i < sd->n_lights; i++)
+        if (!sd->lights[i].transmitted)
+            return &sd->lights[i];
+    return sd->n_lights ? &sd->lights[0] : NULL;
+}
+
+/* Where the MRZ lies on the page: the specimen's "mrz" element of this side,
+ * else the bottom of the page (w = 0). */
+static dx_reg_rect mrz_rect(dx_inspection *in, size_t s)
+{
+    dx_reg_rect r = {0, 0, 0, 0};
+    if (in->spec) {
+        const dx_specimen_element *e = dx_specimen_element_find(in->spec, "mrz");
+        if (e && e->side == s) {
+            r.x = e->rect.x;
+            r.y = e->rect.y;
+            r.w = e->rect.w;
+            r.h = e->rect.h;
+        }
+    }
+    return r;
+}
+
+dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err)
+{
+    ins_side *sd;
+    if (s >= in->n_sides)
+        return dx_error_set(err, DX_ERR_NOT_FOUND, "the document has no side %zu", s + 1);
+    sd = &in->sides[s];
+    if (!sd->reg_status && !sd->registered) {
+        ins_light *l = registration_light(in, s);
+        dx_error e = {0};
+        double t0;
+        if (!l) {
+            sd->reg_status = DX_ERR_NOT_FOUND;
+            dx_ins_fmt(sd->reg_error, sizeof sd->reg_error, "side %s: no capture", sd->name);
+            return dx_error_set(err, sd->reg_status, "%s", sd->reg_error);
+        }
+        if ((sd->reg_status = dx_ins_light_load(in, l, &e)) != DX_OK) {
+            dx_ins_fmt(sd->reg_error, sizeof sd->reg_error, "%s", e.message);
+            return dx_error_set(err, sd->reg_status, "%s", sd->reg_error);
+        }
+        t0 = now_ms();
+        dx_reg_options ro = {.transmitted = l->transmitted ? 1 : -1};
+        if (in->have_mrz && in->mrz_side == s) {
+            ins_light *ml = dx_ins_light(in, s, in->mrz_light);
+            /* the MRZ's corners are in that capture's pixels: the same
+             * geometry as every light of the side when the sizes agree */
+            if (ml && ml->loaded && ml->load_status == DX_OK &&
+                ml->png.view.width == l->png.view.width &&
+                ml->png.view.height == l->png.view.height) {
+                ro.mrz = &in->mrz;
+                ro.mrz_rect_mm = mrz_rect(in, s);
+            }
+        }
+        sd->reg_status = dx_reg_estimate(&l->png.view, l->dpi > 0 ? l->dpi : in->dpi,
+                                         in->page_w_mm, in->page_h_mm, &ro, &sd->t, &e);
+        in->t_registration += now_ms() - t0;
+        if (sd->reg_status != DX_OK) {
+            dx_ins_fmt(sd->reg_error, sizeof sd->reg_error, "side %s: the page was not found in %s: %s",
+                     sd->name, l->rel, e.message);
+            return dx_error_set(err, sd->reg_status, "%s", sd->reg_error);
+        }
+        dx_strlcpy(sd->reg_light, l->name, sizeof sd->reg_light);
+        sd->registered = true;
+        dx_log(DX_CAT_INSPECT, DX_LOG_INFO,
+               "side %s: page found in %s: rotation %.2f deg, %.3f px/mm, confidence %.2f",
+               sd->name, l->rel, sd->t.rotation_deg, sd->t.scale, sd->t.confidence);
+    }
+    if (sd->reg_status != DX_OK)
+        return dx_error_set(err, sd->reg_status, "%s", sd->reg_error);
+    return DX_OK;
+}
+
+/* Resample a decoded capture of a registered side into page coordinates
+ * (any thread: touches only l; reads the side's transform). */
+static void light_resample(const ins_side *sd, ins_light *l, double dpi)
+{
+    double t0 = now_ms();
+    dx_error e = {0};
+    const dx_reg_transform *t = &sd->t;
+    if (l->png.view.width != t->width || l->png.view.height != t->height) {
+        l->page_status = DX_ERR_DATA;
+        dx_ins_fmt(l->page_error, sizeof l->page_error,
+                   "%s is %ux%u pixels, the side's other captures %ux%u: not one capture set", l->rel,
+                   l->png.view.width, l->png.view.height, t->width, t->height);
+    } else if ((l->page_status = dx_reg_resample(&l->png.view, t, dpi, NULL, &l->page, &e)) != DX_OK) {
+        dx_ins_fmt(l->page_error, sizeof l->page_error, "%s: %s", l->rel, e.message);
+    } else {
+        l->resampled = true;
+        /* the decoded capture is not needed any more (decoded again on
+         * demand): keeps a six-light 600 dpi set in memory bounds */
+        if (strcmp(l->name, sd->reg_light) != 0) {
+            dx_png_image_free(&l->png);
+            l->loaded = false;
+        }
+    }
+    l->ms_resample += now_ms() - t0;
+}
+
+dx_status dx_ins_page(dx_inspection *in, size_t s, const char *light, const dx_reg_image **out,
+                      dx_error *err)
+{
+    ins_light *l = dx_ins_light(in, s, light);
+    dx_status st;
+    if (!l)
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "no capture under %s%s%s", light,
+                            in->n_sides > 1 ? " on side " : "",
+                            in->n_sides > 1 && s < in->n_sides ? in->sides[s].name : "");
+    if (!l->resampled && !l->page_status) {
+        dx_error e = {0};
+        if ((st = dx_ins_register(in, s, &e)) != DX_OK || (st = dx_ins_light_load(in, l, &e)) != DX_OK) {
+            l->page_status = st;
+            dx_ins_fmt(l->page_error, sizeof l->page_error, "%s", e.message);
+        } else {
+            double before = l->ms_resample;
+            light_resample(&in->sides[s], l, in->dpi);
+            in->t_registration += l->ms_resample - before;
+        }
+    }
+    if (!l->resampled)
+        return dx_error_set(err, l->page_status ? l->page_status : DX_ERR_DATA, "%s",
+                            l->page_error);
+    *out = &l->page;
+    return DX_OK;
+}
+
+/* The reference slot of side s under `light` (created, not loaded). */
+static ins_ref *ref_slot(dx_inspection *in, size_t s, const char *light)
+{
+    ins_side *sd = &in->sides[s];
+    ins_ref *r;
+    for (size_t k = 0; k < sd->n_refs; k++)
+        if (strcmp(sd->refs[k].light, light) == 0)
+            return &sd->refs[k];
+    if (sd->n_refs >= INS_MAX_LIGHTS)
+        return NULL;
+    r = &sd->refs[sd->n_refs++];
+    memset(r, 0, sizeof *r);
+    dx_strlcpy(r->light, light, sizeof r->light);
+    r->status = DX_ERR_UNSUPPORTED;
+    dx_ins_fmt(r->error, sizeof r->error, "specimen %s has no reference image of side %s under %s",
+               dx_specimen_info_get(in->spec)->id, sd->name, light);
+    for (size_t i = 0; i < dx_specimen_reference_count(in->spec); i++) {
+        const dx_specimen_reference *ref = dx_specimen_reference_at(in->spec, i);
+        if (ref->side == s && strcmp(ref->illumination, light) == 0 && ref->present) {
+            dx_strlcpy(r->path, ref->path, sizeof r->path);
+            dx_strlcpy(r->file, ref->file, sizeof r->file);
+            r->status = DX_OK;
+            r->error[0] = '\0';
+        }
+    }
+    return r;
+}
+
+/* Load a reference image (any thread: touches only r; reads the specimen). */
+static void ref_load(const dx_specimen *spec, ins_ref *r)
+{
+    dx_png_image png = {0};
+    dx_error e = {0};
+    double t0 = now_ms();
+    r->loaded = true;
+    if (r->status != DX_OK)
+        return;
+    r->status = dx_png_load(r->path, &png, &e);
+    if (r->status == DX_OK) {
+        const dx_specimen_info *si = dx_specimen_info_get(spec);
+        double dpi = png.dpi > 0 ? png.dpi : si->reference_dpi;
+        dx_reg_transform t;
+        dx_reg_identity(dpi, si->page_width_mm, si->page_height_mm, png.view.width, png.view.height, &t);
+        r->status = dx_reg_resample(&png.view, &t, dpi, NULL, &r->img, &e);
+        if (r->status == DX_OK && dx_file_sha256(r->path, r->sha256, &e) != DX_OK)
+            r->sha256[0] = '\0';
+    }
+    if (r->status != DX_OK)
+        dx_ins_fmt(r->error, sizeof r->error, "reference %s: %s", r->file, e.message);
+    dx_png_image_free(&png);
+    r->ms = now_ms() - t0;
+}
+
+dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
+                           const dx_reg_image **out, const char **path, const char **sha256,
+                           dx_error *err)
+{
+    ins_ref *r;
+    if (!in->spec)
+        return dx_error_set(err, DX_ERR_UNSUPPORTED, "no specimen: nothing to compare with");
+    if (s >= in->n_sides)
+        return dx_error_set(err, DX_ERR_NOT_FOUND, "the document has no side %zu", s + 1);
+    if (!(r = ref_slot(in, s, light)))
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "too many reference lights");
+    if (!r->loaded) {
+        ref_load(in->spec, r);
+        in->t_load += r->ms;
+    }
+    if (r->status != DX_OK)
+        return dx_error_set(err, r->status, "%s", r->error);
+    *out = &r->img;
+    if (path)
+        *path = r->path;
+    if (sha256)
+        *sha256 = r->sha256;
+    return DX_OK;
+}
+
+/* ---- everything at once, on every core ---------------------------------- */
+
+typedef struct prep_task {
+    ins_side *side;
+    ins_light *light; /* or */
+    ins_ref *ref;
+} prep_task;
+
+typedef struct prep_pool {
+    dx_inspection *in;
+    prep_task *tasks;
+    size_t n;
+    atomic_size_t next;
+} prep_pool;
+
+static void *prep_worker(void *arg)
+{
+    prep_pool *p = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n)
+            break;
+        prep_task *t = &p->tasks[i];
+        if (t->ref) {
+            ref_load(p->in->spec, t->ref);
+            continue;
+        }
+        if (!t->light->loaded)
+            light_decode(t->light);
+        if (t->light->load_status != DX_OK) {
+            t->light->page_status = t->light->load_status;
+            dx_ins_fmt(t->light->page_error, sizeof t->light->page_error, "%s", t->light->load_error);
+            continue;
+        }
+        light_resample(t->side, t->light, p->in->dpi);
+    }
+    return NULL;
+}
+
+void dx_ins_prepare(dx_inspection *in, int threads)
+{
+    prep_task tasks[INS_MAX_SIDES * INS_MAX_LIGHTS * 2];
+    prep_pool pool = {.in = in, .tasks = tasks, .n = 0};
+    pthread_t tid[8];
+    int started = 0;
+    double t0 = now_ms(), decode = 0, resample = 0, refs = 0;
+    for (size_t s = 0; s < in->n_sides; s++) {
+        ins_side *sd = &in->sides[s];
+        dx_error e = {0};
+        if (dx_ins_register(in, s, &e) != DX_OK)
+            continue;
+        for (size_t i = 0; i < sd->n_lights; i++) {
+            ins_light *l = &sd->lights[i];
+            if (l->resampled || l->page_status)
+                continue;
+            decode -= l->ms_decode;
+            resample -= l->ms_resample;
+            tasks[pool.n++] = (prep_task){sd, l, NULL};
+            if (in->spec) {
+                ins_ref *r = ref_slot(in, s, l->name);
+                if (r && !r->loaded)
+                    tasks[pool.n++] = (prep_task){sd, NULL, r};
+            }
+        }
+    }
+    /* the largest first: they are the ones to overlap */
+    atomic_init(&pool.next, 0);
+    if (threads > 8)
+        threads = 8;
+    for (int k = 1; k < threads && (size_t)k < pool.n; k++)
+        if (pthread_create(&tid[started], NULL, prep_worker, &pool) == 0)
+            started++;
+    prep_worker(&pool);
+    for (int k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    for (size_t i = 0; i < pool.n; i++) {
+        if (tasks[i].ref)
+            dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: %.1f ms", tasks[i].ref->light, tasks[i].ref->ms);
+        else
+            dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%s: decoded in %.1f ms, resampled in %.1f ms",
+                   tasks[i].light->rel, tasks[i].light->ms_decode, tasks[i].light->ms_resample);
+        if (tasks[i].ref)
+            refs += tasks[i].ref->ms;
+        else {
+            decode += tasks[i].light->ms_decode;
+            resample += tasks[i].light->ms_resample;
+        }
+    }
+    /* the stages share the wall time in proportion to their work */
+    double wall = now_ms() - t0, work = decode + refs + resample;
+    if (work > 0) {
+        in->t_load += wall * (decode + refs) / work;
+        in->t_registration += wall * resample / work;
+    }
+}
+
+void dx_ins_sides_free(dx_inspection *in)
+{
+    for (size_t s = 0; s < in->n_sides; s++) {
+        ins_side *sd = &in->sides[s];
+        for (size_t i = 0; i < sd->n_lights; i++) {
+            if (sd->lights[i].loaded && sd->lights[i].load_status == DX_OK)
+                dx_png_image_free(&sd->lights[i].png);
+            dx_reg_image_free(&sd->lights[i].page);
+        }
+        for (size_t k = 0; k < sd->n_refs; k++)
+            dx_reg_image_free(&sd->refs[k].img);
+        sd->n_refs = 0;
+    }
+    in->n_sides = 0;
+}

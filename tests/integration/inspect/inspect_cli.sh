@@ -1,0 +1,110 @@
+# docex inspect end to end: the case directory it writes, the device path,
+# rule sets that break, unknown documents, and its errors.
+. "$(dirname "$0")/../capture/lib.sh"
+S=$T/scene
+"$DOCEX" synth --specimen UTO-P-2024 --out "$S" --dpi 300 --illum all --seed 3 --today 20261127 >/dev/null \
+  || { echo "synth failed"; exit 1; }
+insp() { expect_status "$1" "$DOCEX" --set "sim.chip=$S/chip" inspect --today 2026-11-27 "${@:2}"; }
+
+# a genuine passport from files, the chip through the simulated reader
+insp 0 --from "$S" --chip sim:chip0 --out "$T/c1"
+expect_grep "$T/out" '^verdict: passed$'
+expect_grep "$T/out" 'identified from the MRZ \(P, UTO, TD3\) as UTO-P-2024'
+for f in findings.json report.html report.pdf capture/capture.json chip/chip.json chip/EF.SOD; do
+  [ -s "$T/c1/$f" ] && ok || bad "case: no $f"
+done
+validate_json "$SCHEMAS/findings.schema.json" "$T/c1/findings.json"
+check_manifest "$T/c1/capture"
+# every file findings.json lists has the SHA-256 it records
+$PY - "$T/c1" <<'PY' && ok || bad "findings.json: a file's SHA-256 differs"
+import hashlib, json, os, sys
+case = sys.argv[1]; d = json.load(open(os.path.join(case, "findings.json")))
+bad = [f["path"] for f in d["files"] if hashlib.sha256(open(os.path.join(case, f["path"]), "rb").read()).hexdigest() != f["sha256"]]
+assert d["files"] and not bad, bad
+ev = [f for f in d["findings"] if "evidence" in f]
+assert len(ev) >= 10, len(ev)
+PY
+grep -q '<script' "$T/c1/report.html" && bad "report.html has a script" || ok
+head -c 5 "$T/c1/report.pdf" | grep -q '%PDF-' && ok || bad "report.pdf is not a PDF"
+# --json prints findings.json; an earlier case is a source too
+insp 0 --from "$T/c1" --out "$T/c2" --json --no-reports
+# (the case's chip files keep the active authentication exchange of the read)
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"] == "passed", d["verdict"]; assert d["document"]["chip"]["active_authentication"] == "passed"; assert "recorded" in d["document"]["chip"]["message"]' "$T/out" \
+  && ok || bad "--from a case: the recorded active authentication"
+# a synth scene's chip files alone: active authentication cannot run
+insp 0 --from "$S" --out "$T/c2b" --no-reports --json
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"] == "undetermined", d["verdict"]; assert d["document"]["chip"]["active_authentication"] == "not_run"' "$T/out" \
+  && ok || bad "offline chip files without an exchange leave active authentication not run"
+[ ! -e "$T/c2/report.html" ] && ok || bad "--no-reports wrote a report"
+
+# the document on the (simulated) glass: capture, MRZ, chip, rules
+insp 0 --device sim:0 --chip sim:chip0 --out "$T/c3" --specimen auto
+expect_grep "$T/out" '^verdict: passed$'
+[ "$(jq -r .source.kind "$T/c3/findings.json")" = device ] && ok || bad "source kind"
+check_manifest "$T/c3/capture"
+
+# a forged one: exit 1, the failed check named with its region and evidence
+"$DOCEX" synth --specimen UTO-P-2024 --out "$T/f" --dpi 300 --illum all --seed 4 --defect missing_uv_feature \
+  --today 20261127 >/dev/null
+insp 1 --from "$T/f" --out "$T/c4" --specimen UTO-P-2024
+expect_grep "$T/out" '^verdict: failed \(a mandatory check failed\)$'
+expect_grep "$T/out" 'failed +uv_emblem \(UV, luminescent, emblem\) mandatory: .*\[data_page, uv_emblem, .* under uv365\]'
+[ "$(jq -r '.findings[] | select(.id == "uv_emblem") | .evidence.reference' "$T/c4/findings.json")" != null ] \
+  && ok || bad "uv_emblem: no reference evidence"
+
+# rule sets that break: a syntax error, a check that loops — each an aborted
+# check, the inspection completes
+R=$T/rules
+mkdir -p "$R" && cp "$SRC"/scripts/rules/*.lua "$R"/
+printf 'check{ id = "broken", notation = {light="UV", property="x", feature="y"}, mode = "mandatory",\n' > "$R/chip.lua"
+cat >"$R/cross.lua" <<'LUA'
+check{ id = "loops", notation = { light = "VI", property = "p", feature = "f" }, mode = "mandatory",
+       group = "cross", run = function(ctx) while true do end end }
+LUA
+insp 0 --from "$S" --out "$T/c5" --rules "$R" --no-reports
+expect_grep "$T/out" '^verdict: aborted$'
+expect_grep "$T/out" 'aborted +rules.load.chip.lua'
+expect_grep "$T/out" 'aborted +loops .*instruction'
+[ "$(jq -r '.findings[] | select(.id == "loops") | .traceback' "$T/c5/findings.json")" != null ] \
+  && ok || bad "the looping check has no traceback"
+
+# a specimen's own rules (share/specimens/<ID>/rules.lua) run with the others
+cp -rL "$DOCEX_BUILD/share/docex/specimens" "$T/specs"
+cat >"$T/specs/UTO-P-2024/rules.lua" <<'LUA'
+local checks = require("checks")
+check{ id = "uto.header_present", notation = { light = "VI", property = "visible", feature = "header" },
+       mode = "mandatory", group = "optical",
+       run = function(ctx)
+         local r = ctx:region("header", "white")
+         local v, d = checks.measure(r, "contrast")
+         if v == nil then return d end
+         return checks.range(v, 0.3, nil, "the header is printed", { region = r })
+       end }
+LUA
+insp 0 --from "$S" --chip sim:chip0 --out "$T/c5b" --specimens "$T/specs" --no-reports
+[ "$(jq -r '.findings[] | select(.id == "uto.header_present") | .result' "$T/c5b/findings.json")" = passed ] \
+  && ok || bad "the specimen's own rule did not run"
+
+# an unknown document: the generic rules only, and it says so
+mkdir -p "$T/nospec"
+insp 0 --from "$S" --out "$T/c6" --specimens "$T/nospec" --no-reports
+expect_grep "$T/out" 'no specimen of a TD3 document "P" of UTO: unknown document, generic rules only'
+[ "$(jq -r .document.specimen.generic "$T/c6/findings.json")" = true ] && ok || bad "generic"
+
+# errors: exit 2, one line saying what and why; nothing written over
+insp 2 --from "$S" --out "$T/c1"
+expect_grep "$T/err" 'the case directory is not empty'
+insp 2 --from "$T/missing" --out "$T/c7"
+expect_grep "$T/err" 'missing'
+insp 2 --from "$S" --out "$T/c8" --specimen NOPE
+expect_grep "$T/err" 'NOPE'
+insp 2 --out "$T/c9"
+expect_grep "$T/err" 'give --out CASE and one of --device ID or --from DIR'
+insp 2 --from "$S" --device sim:0 --out "$T/c9"
+insp 2 --from "$S" --out "$T/c9" --today 2026-13-01
+expect_grep "$T/err" 'expected YYYY-MM-DD'
+# a capture changed after it was captured is refused
+cp -r "$T/c1/capture" "$T/tampered" && printf x >> "$T/tampered/white.png"
+insp 2 --from "$T/tampered" --out "$T/c10"
+expect_grep "$T/err" 'white.png.*SHA-256'
+finish
