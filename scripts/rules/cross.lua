@@ -98,6 +98,7 @@ check{
     local v, d = checks.measure(r, "similarity", ctx:region("chip.face"))
     if v == nil then return d end
     return checks.range(v, PORTRAIT_MIN, nil,
-      string.format("printed portrait against the chip's face: NCC %.3f", v), { region = r, light = "white" })
+      string.format("printed portrait against the chip's face: NCC %.3f", v),
+      { region = r, light = "white", related = ctx:region("chip.face") })
   end,
 }

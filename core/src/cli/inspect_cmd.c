@@ -92,11 +92,15 @@ static void print_summary(const dx_inspect_result *r)
     printf("          %s\n", str(spec, "message"));
     printf("groups:   mrz %s, optical %s, chip %s, cross %s\n", str(groups, "mrz"),
            str(groups, "optical"), str(groups, "chip"), str(groups, "cross"));
+    size_t n_eval = 0;
     json_array_foreach(arr, i, f) {
         const char *res = str(f, "result");
-        for (int k = 0; k < 5; k++)
-            if (strcmp(res, names[k]) == 0)
-                counts[k]++;
+        if (strcmp(str(f, "mode"), "evaluatory") == 0)
+            n_eval++;
+        else
+            for (int k = 0; k < 5; k++)
+                if (strcmp(res, names[k]) == 0)
+                    counts[k]++;
         if ((strcmp(res, "failed") != 0 && strcmp(res, "aborted") != 0 &&
              strcmp(res, "undetermined") != 0) ||
             strcmp(str(f, "mode"), "evaluatory") == 0)
@@ -131,8 +135,9 @@ static void print_summary(const dx_inspect_result *r)
     json_array_foreach(arr, i, f) if (strcmp(str(f, "mode"), "evaluatory") == 0 &&
                                       strcmp(str(f, "result"), "passed") != 0)
         printf("  note         %s (evaluatory, not counted): %s\n", str(f, "id"), str(f, "message"));
-    printf("checks:   %zu passed, %zu failed, %zu undetermined, %zu aborted, %zu not supported\n",
-           counts[0], counts[1], counts[2], counts[3], counts[4]);
+    printf("checks:   %zu passed, %zu failed, %zu undetermined, %zu aborted, %zu not supported"
+           " (and %zu evaluatory)\n",
+           counts[0], counts[1], counts[2], counts[3], counts[4], n_eval);
     printf("findings: %s\n", r->findings_path);
     if (r->report_html[0] || r->report_pdf[0])
         printf("reports:  %s%s%s\n", r->report_html, r->report_html[0] && r->report_pdf[0] ? ", " : "",

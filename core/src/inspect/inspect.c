@@ -75,11 +75,13 @@ static dx_status case_dir_prepare(const char *dir, dx_error *err)
         return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            char name[256];
+            dx_strlcpy(name, e->d_name, sizeof name); /* e dies with closedir */
             closedir(d);
             return dx_error_set(err, DX_ERR_INVALID_ARG,
                                 "%s: the case directory is not empty (%s): an inspection never "
                                 "writes over another; give a new directory",
-                                dir, e->d_name);
+                                dir, name);
         }
     closedir(d);
     return DX_OK;
@@ -693,20 +695,27 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t 
     if ((v = json_object_get(o, "declared_at"))) {
         /* the installed rule sets by their place in the data directory */
         const char *where = json_string_value(v), *dd = dx_datadir();
+        const char *inst = where ? strstr(where, "/share/docex/scripts/") : NULL;
         size_t n = dd ? strlen(dd) : 0;
         if (where && n && strncmp(where, dd, n) == 0 && where[n] == '/')
             json_object_set_new(o, "rule", json_string(where + n + 1));
+        else if (inst)
+            json_object_set_new(o, "rule", json_string(inst + strlen("/share/docex/")));
         else
             json_object_set(o, "rule", v);
         json_object_del(o, "declared_at");
     }
     json_object_del(o, "region");
     json_object_del(o, "related");
+    bool ref_is_face = false;
     if (f->has_related) {
         ins_region r;
         dx_error e = {0};
-        if (dx_ins_resolve(in, &f->related, &r, &e) == DX_OK && !r.is_face)
-            json_object_set_new(o, "related_region", region_json(in, &r));
+        if (dx_ins_resolve(in, &f->related, &r, &e) == DX_OK) {
+            if (!r.is_face)
+                json_object_set_new(o, "related_region", region_json(in, &r));
+            ref_is_face = r.is_face; /* compared with the chip's portrait: show that */
+        }
     }
     if (f->has_region) {
         ins_region r;
@@ -732,7 +741,25 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t 
                         add_file(files, rel, "evidence", file_size(p), sha);
                     }
                 }
-                if (dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
+                dx_reg_image face = {0};
+                if (ref_is_face && dx_ins_face_image(in, r.rect, &face, &e) == DX_OK) {
+                    dx_reg_rect all = {face.x_mm, face.y_mm, face.w * 25.4 / face.dpi,
+                                       face.h * 25.4 / face.dpi};
+                    snprintf(name, sizeof name, "%03d-%s.chip-face.png", index, base);
+                    /* the whole portrait: no margin around it */
+                    all.x += EVIDENCE_MARGIN_MM, all.y += EVIDENCE_MARGIN_MM;
+                    all.w -= 2 * EVIDENCE_MARGIN_MM, all.h -= 2 * EVIDENCE_MARGIN_MM;
+                    if (write_crop(in, &face, all, name, sha, &e) == DX_OK) {
+                        snprintf(rel, sizeof rel, "evidence/%s", name);
+                        json_object_set_new(ev, "reference", json_string(rel));
+                        json_object_set_new(ev, "reference_sha256", json_string(sha));
+                        json_object_set_new(ev, "reference_is", json_string("the chip's DG2 portrait"));
+                        char p[4400];
+                        snprintf(p, sizeof p, "%s/%s", in->case_dir, rel);
+                        add_file(files, rel, "evidence", file_size(p), sha);
+                    }
+                    dx_reg_image_free(&face);
+                } else if (!ref_is_face && dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.reference.png", index, base);
                     if (write_crop(in, ref, r.rect, name, sha, &e) == DX_OK) {
                         dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);

@@ -130,6 +130,8 @@ typedef struct ins_region {
 dx_status dx_ins_resolve(dx_inspection *in, const dx_rules_region_ref *ref, ins_region *out,
                          dx_error *err);
 void dx_ins_provider(dx_inspection *in, dx_rules_provider *p);
+/* The chip's DG2 portrait as a page image as wide as `rect` (100 dpi). */
+dx_status dx_ins_face_image(dx_inspection *in, dx_reg_rect rect, dx_reg_image *out, dx_error *err);
 
 /* identify.c */
 /* Choose the specimen (opts->specimen, else from the MRZ); sets in->spec and

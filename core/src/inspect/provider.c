@@ -159,7 +159,7 @@ static void srgb_to_lab(double r, double g, double b, double lab[3])
 #define FACE_DPI 100.0
 
 /* The chip's portrait as a page image FACE_DPI, the width of `rect`. */
-static dx_status face_image(dx_inspection *in, dx_reg_rect rect, dx_reg_image *out, dx_error *err)
+dx_status dx_ins_face_image(dx_inspection *in, dx_reg_rect rect, dx_reg_image *out, dx_error *err)
 {
     if (!in->face_loaded) {
         char path[4300];
@@ -205,7 +205,7 @@ static dx_status measure_similarity(dx_inspection *in, const ins_region *r, cons
             return st;
         if (o.is_face) {
             dx_reg_image face = {0};
-            if ((st = face_image(in, r->rect, &face, err)) != DX_OK)
+            if ((st = dx_ins_face_image(in, r->rect, &face, err)) != DX_OK)
                 return st;
             dx_reg_rect all = {face.x_mm, face.y_mm, face.w * 25.4 / face.dpi,
                                face.h * 25.4 / face.dpi};

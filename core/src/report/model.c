@@ -661,7 +661,14 @@ static void load_finding(load_ctx *c, const json_t *f, size_t index, dx_report_f
     const json_t *ev = jobj(f, "evidence");
     if (ev) {
         image_load(c, ev, "captured", "captured", light, &out->captured);
-        image_load(c, ev, "reference", "reference", light, &out->reference);
+        /* "reference_is": what the reference image is when not the
+         * specimen's (e.g. the chip's DG2 portrait of a cross-check) */
+        const json_t *what = json_object_get(ev, "reference_is");
+        if (json_is_string(what))
+            image_load(c, ev, "reference", text_n(m, json_string_value(what), json_string_length(what)),
+                       NULL, &out->reference);
+        else
+            image_load(c, ev, "reference", "reference", light, &out->reference);
     }
 }
 

@@ -379,6 +379,28 @@ static double best_ncc(const plane *e, int ex, int ey, int w, int h, const plane
     return best < -1.5 ? 0 : best;
 }
 
+/* best_ncc() over [-S, S]^2: every second shift, then the neighbours of the
+ * best (the correlation peak of smoothed print is wider than 2 px). */
+static double search(const plane *e, int w, int h, const plane *c, int m, int S, int *bx, int *by)
+{
+    int x = 0, y = 0;
+    if (S <= 2)
+        return best_ncc(e, 0, 0, w, h, c, m, -S, S, -S, S, bx, by);
+    double best = -2;
+    for (int sy = -S; sy <= S; sy += 2)
+        for (int sx = -S; sx <= S; sx += 2) {
+            double v = ncc(e, 0, 0, c, m + sx, m + sy, w, h);
+            if (v > best) {
+                best = v;
+                x = sx;
+                y = sy;
+            }
+        }
+    int x0 = x - 1 < -S ? -S : x - 1, x1 = x + 1 > S ? S : x + 1;
+    int y0 = y - 1 < -S ? -S : y - 1, y1 = y + 1 > S ? S : y + 1;
+    return best_ncc(e, 0, 0, w, h, c, m, x0, x1, y0, y1, bx, by);
+}
+
 /* The best shift to a fraction of a pixel: a parabola through the NCC at
  * (bx, by) and its four neighbours. */
 static void refine(const plane *e, int ex, int ey, int w, int h, const plane *c, int m, int bx,
@@ -524,7 +546,7 @@ static dx_status analyse(const dx_viz_field *f, const dx_reg_image *rendering, w
     memcpy(e->px, rendering->px, w->nb * sizeof *e->px);
     if ((st = blur(e, w->esig, false, err)))
         return st;
-    double best = best_ncc(e, 0, 0, ew, eh, c, m, -S, S, -S, S, &gx, &gy);
+    double best = search(e, ew, eh, c, m, S, &gx, &gy);
     static const double blur_mm[] = {0.03, 0.045, 0.06, 0.075, 0.1};
     plane t = {ew, eh, w->tmp};
     for (size_t q = 0; q < sizeof blur_mm / sizeof blur_mm[0]; q++) {
@@ -544,7 +566,7 @@ static dx_status analyse(const dx_viz_field *f, const dx_reg_image *rendering, w
             return st;
     }
     if (gx < -S + 1 || gx > S - 1 || gy < -S + 1 || gy > S - 1) /* at the edge: search again */
-        res->score = best_ncc(e, 0, 0, ew, eh, c, m, -S, S, -S, S, &gx, &gy);
+        res->score = search(e, ew, eh, c, m, S, &gx, &gy);
     else
         res->score = best_ncc(e, 0, 0, ew, eh, c, m, gx - 1, gx + 1, gy - 1, gy + 1, &gx, &gy);
     refine(e, 0, 0, ew, eh, c, m, gx, gy, &fx, &fy);

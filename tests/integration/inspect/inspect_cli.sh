@@ -85,6 +85,21 @@ insp 0 --from "$S" --chip sim:chip0 --out "$T/c5b" --specimens "$T/specs" --no-r
 [ "$(jq -r '.findings[] | select(.id == "uto.header_present") | .result' "$T/c5b/findings.json")" = passed ] \
   && ok || bad "the specimen's own rule did not run"
 
+# identification narrowed by validity: an older series of the same document
+# code, state and format, withdrawn before this passport could be issued
+cp -r "$T/specs/UTO-P-2024" "$T/specs/UTO-P-2010"
+rm -f "$T/specs/UTO-P-2010/rules.lua"
+$PY - "$T/specs/UTO-P-2010/specimen.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["id"] = "UTO-P-2010"; d["document"]["series"] = "2010"
+d["valid_from"] = "2010-01-01"; d["valid_until"] = "2015-12-31"
+json.dump(d, open(p, "w"), indent=1)
+PY
+insp 0 --from "$S" --chip sim:chip0 --out "$T/c5c" --specimens "$T/specs" --no-reports
+[ "$(jq -r '.document.specimen | "\(.id) \(.matched_by) \(.candidates | length)"' "$T/c5c/findings.json")" = "UTO-P-2024 mrz+validity 2" ] \
+  && ok || bad "identification by validity: $(jq -c .document.specimen "$T/c5c/findings.json")"
+
 # an unknown document: the generic rules only, and it says so
 mkdir -p "$T/nospec"
 insp 0 --from "$S" --out "$T/c6" --specimens "$T/nospec" --no-reports
