@@ -29,8 +29,11 @@
 /* Ring around a region for "surround" (a thread against its paper). */
 #define RING_MM 1.5
 /* A pixel of light through the page: a hole (perforation) passes the full
- * backlight, paper a part of it. */
-#define BRIGHT_LEVEL 200.0
+ * backlight, paper a part of it.  Bright: above the paper (the region's
+ * median) by this share of the way to full scale, and by this many levels
+ * at least. */
+#define BRIGHT_SHARE 0.2
+#define BRIGHT_MIN_STEP 25.0
 
 static double now_ms(void)
 {
@@ -375,11 +378,21 @@ static dx_status measure(void *user, dx_rules_measure what, const dx_rules_regio
         field(m, "gradient_energy", s.gradient_energy);
         break;
     }
-    case DX_RULES_M_BRIGHT_FRACTION:
-        st = dx_measure_fraction(im, r.rect, BRIGHT_LEVEL, 1, &m->value, err);
-        if (st == DX_OK)
-            field(m, "level", BRIGHT_LEVEL);
+    case DX_RULES_M_BRIGHT_FRACTION: {
+        /* bright against the region's own paper (its median): the light
+         * falls off towards the corners (vignetting) for hole and paper alike */
+        dx_measure_stats ps;
+        double level;
+        if ((st = dx_measure_stats_of(im, r.rect, &ps, err)) != DX_OK)
+            break;
+        level = ps.p50[DX_MEASURE_L] + fmax(BRIGHT_MIN_STEP, BRIGHT_SHARE * (255 - ps.p50[DX_MEASURE_L]));
+        st = dx_measure_fraction(im, r.rect, level, 1, &m->value, err);
+        if (st == DX_OK) {
+            field(m, "level", level);
+            field(m, "paper", ps.p50[DX_MEASURE_L]);
+        }
         break;
+    }
     case DX_RULES_M_SURROUND: {
         dx_measure_surround s;
         if ((st = dx_measure_against_surround(im, r.rect, RING_MM, &s, err)) != DX_OK)

@@ -680,7 +680,7 @@ static void draw_data(rctx *c, const dx_spec_element *e)
 }
 
 dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const char *text,
-                              dx_rect_mm area, double dpi, bool outline, dx_synth_image *out,
+                              dx_rect_mm area, double dpi, dx_synth_image *out,
                               dx_rect_mm *cells, double *em_mm, dx_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -709,31 +709,23 @@ dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const ch
         return dx_error_set(err, DX_ERR_NO_MEMORY, "synth: out of memory");
     }
     cairo_t *cr = cairo_create(s);
-    if (outline) { /* the font's outlines and advances as they are: no hinting */
-        cairo_font_options_t *fo = cairo_font_options_create();
-        cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-        cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-        cairo_set_font_options(cr, fo);
-        cairo_font_options_destroy(fo);
-    }
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_scale(cr, ppm, ppm);
     cairo_translate(cr, -area.x, -area.y);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    /* as draw_data prints the value */
+    /* as draw_data prints the value (text_at); the cells from that layout */
     double x = f->x, y = f->y + VALUE_DY * f->size, ch = VALUE_H * f->size;
-    text_at(cr, VALUE_FONT, x, y, ch, text);
-    if (cells) {
-        PangoLayout *lay = text_layout(cr, VALUE_FONT, ch, text);
-        for (size_t i = 0; text[i]; i++) {
-            PangoRectangle r;
-            pango_layout_index_to_pos(lay, (int)i, &r);
-            cells[i] = (dx_rect_mm){x + (double)r.x / PANGO_SCALE, y + (double)r.y / PANGO_SCALE,
-                                    (double)r.width / PANGO_SCALE, (double)r.height / PANGO_SCALE};
-        }
-        g_object_unref(lay);
+    PangoLayout *lay = text_layout(cr, VALUE_FONT, ch, text);
+    for (size_t i = 0; cells && text[i]; i++) {
+        PangoRectangle r;
+        pango_layout_index_to_pos(lay, (int)i, &r);
+        cells[i] = (dx_rect_mm){x + (double)r.x / PANGO_SCALE, y + (double)r.y / PANGO_SCALE,
+                                (double)r.width / PANGO_SCALE, (double)r.height / PANGO_SCALE};
     }
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, lay);
+    g_object_unref(lay);
     if (em_mm)
         *em_mm = ch / 0.72;
     cairo_destroy(cr);

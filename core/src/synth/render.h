@@ -79,15 +79,12 @@ void dx_synth_field_text(const dx_synth_holder *h, const char *key, char *out, s
  * layout's font, size and place), black ink on white paper, into `out` (1
  * channel, 8 bit, caller frees with dx_synth_image_free): the page area
  * `area` mm at `dpi`, pixel (0, 0)'s top left corner at (area.x, area.y).
- * Hinted as dx_synth_render() draws the page, or with `outline` from the
- * font's unhinted outlines and advances (as print looks, or a page drawn
- * turned).
  * `cells` (may be NULL, strlen(text) entries): each character's advance box
  * on the page, mm; `em_mm` (may be NULL): the font's size, mm.
  * DX_ERR_NOT_FOUND: the layout has no data field `key`; DX_ERR_INVALID_ARG:
  * an empty area or a dpi outside 50..2400. */
 dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const char *text,
-                              dx_rect_mm area, double dpi, bool outline, dx_synth_image *out,
+                              dx_rect_mm area, double dpi, dx_synth_image *out,
                               dx_rect_mm *cells, double *em_mm, dx_error *err);
 
 /* PNG bytes of an image (pHYs = dpi), caller frees. */

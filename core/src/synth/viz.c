@@ -92,20 +92,18 @@ void dx_viz_fields_free(dx_viz_field *f, size_t n)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         dx_reg_image_free(&f[i].expected);
-        dx_reg_image_free(&f[i].outline);
-    }
     free(f);
 }
 
 /* `text` of field `key` drawn over `area` at `dpi` into *out. */
 static dx_status draw_into(const dx_spec_layout *l, const char *key, const char *text,
-                           dx_rect_mm area, double dpi, bool outline, dx_reg_image *out,
-                           dx_rect_mm *cells, double *em_mm, dx_error *err)
+                           dx_rect_mm area, double dpi, dx_reg_image *out, dx_rect_mm *cells,
+                           double *em_mm, dx_error *err)
 {
     dx_synth_image img;
-    dx_status st = dx_synth_field_draw(l, key, text, area, dpi, outline, &img, cells, em_mm, err);
+    dx_status st = dx_synth_field_draw(l, key, text, area, dpi, &img, cells, em_mm, err);
     if (st)
         return st;
     size_t np = (size_t)img.width * img.height;
@@ -138,13 +136,9 @@ static dx_status render_field(const dx_spec_layout *l, const char *key, const ch
     snprintf(f->text, sizeof f->text, "%s", text);
     f->side = side;
     f->box_mm = (dx_reg_rect){box.x, box.y, box.w, box.h};
-    dx_status st = draw_into(l, key, f->text, box, dpi, false, &f->expected, cells, &f->em_mm, err);
-    if (st == DX_OK)
-        st = draw_into(l, key, f->text, box, dpi, true, &f->outline, NULL, NULL, err);
-    if (st) {
-        dx_reg_image_free(&f->expected);
+    dx_status st = draw_into(l, key, f->text, box, dpi, &f->expected, cells, &f->em_mm, err);
+    if (st)
         return st;
-    }
     f->n_cells = strlen(f->text);
     for (size_t i = 0; i < f->n_cells; i++)
         f->cells_mm[i] = (dx_reg_rect){cells[i].x, cells[i].y, cells[i].w, cells[i].h};
@@ -816,17 +810,7 @@ dx_status dx_viz_compare(const dx_viz_field *f, const dx_reg_image *captured, do
                                 ex->x_mm) * ppm); x < ew; x++)
             w.skip[x < 0 ? 0 : x] = 1;
 
-    /* the better of the two renderings: hinted (the synthetic page at 0
-     * degrees) or the font's outlines (print; a page turned on the glass) */
-    if ((st = analyse(f, ex, &w, out, err)))
-        goto done;
-    if (f->outline.px && f->outline.w == ew && f->outline.h == eh) {
-        dx_viz_match alt;
-        if ((st = analyse(f, &f->outline, &w, &alt, err)))
-            goto done;
-        if (alt.min_segment > out->min_segment)
-            *out = alt;
-    }
+    st = analyse(f, ex, &w, out, err);
 done:
     free(w.core);
     free(w.e.px);

@@ -51,7 +51,7 @@ static void capture_of(const dx_spec_layout *l, const char *key, const char *tex
     dx_synth_image img;
     dx_error err = {0};
     dx_rect_mm a = {r.x - sx, r.y - sy, r.w, r.h};
-    REQUIRE(dx_synth_field_draw(l, key, text, a, dpi, false, &img, NULL, NULL, &err) == DX_OK);
+    REQUIRE(dx_synth_field_draw(l, key, text, a, dpi, &img, NULL, NULL, &err) == DX_OK);
     out->w = (int)img.width;
     out->h = (int)img.height;
     out->ch = 1;
