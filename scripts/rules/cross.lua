@@ -12,7 +12,7 @@ local has_chip = SPECIMEN == nil or (SPECIMEN.specimen and SPECIMEN.specimen.chi
 local chip_mode = has_chip and "mandatory" or "optional"
 
 -- Thresholds (measured on synthetic documents; see scripts/rules/README.md).
-local VIZ_MIN = 0.4        -- region:viz(): the worst segment's score (DX_VIZ_MIN_SEGMENT, synth/viz.h)
+local VIZ_MIN = 0.35       -- region:viz(): the worst segment's score (DX_VIZ_MIN_SEGMENT, synth/viz.h)
 local PORTRAIT_MIN = 0.9   -- NCC of the printed portrait with DG2's face
 
 check{
@@ -45,7 +45,8 @@ check{
   end,
 }
 
-local VIZ_FIELDS = { "surname", "given_names", "document_number", "nationality", "birth_date", "sex", "expiry_date" }
+local VIZ_FIELDS = { "document_code", "issuing_state", "surname", "given_names", "document_number", "nationality",
+                     "nationality_name", "birth_date", "sex", "expiry_date" }
 
 check{
   id = "cross.viz_mrz",

@@ -542,8 +542,8 @@ int main(int argc, char **argv)
             printf("  lowest genuine field: %s\n", figs[i].worst_gen);
     printf("dx_viz_compare: %d fields, %.1f ms each (CPU)\n", cmp_count,
            cmp_count ? 1000 * cmp_seconds / cmp_count : 0);
-    printf("white light instead of ir870 (documents on the glass): genuine fields min %.3f, altered "
-           "field %.3f\n", white_gen_min, white_alt_max);
+    printf("white light instead of ir870 (documents on the glass): genuine fields min %.3f, "
+           "altered field %.3f\n", white_gen_min, white_alt_max);
     printf("%s at %.0f dpi: genuine min %.3f, altered max %.3f, threshold %.2f\n", spec_id, DPI,
            gmin, dmax, DX_VIZ_MIN_SEGMENT);
     return dxtest_done();
