@@ -114,14 +114,25 @@ static dx_status read_whole(const char *path, uint8_t **data, size_t *len, dx_er
     return DX_OK;
 }
 
-static const char *pixel_format_name(dx_pixfmt f)
+/* Size, depth and channels from a PNG's IHDR (the pixels as dx_png_load
+ * gives them: palette expanded to RGB, alpha dropped); false when the bytes
+ * do not start with a PNG signature and a valid IHDR. */
+static bool png_header(const uint8_t *d, size_t len, dx_capture_record *r)
 {
-    switch (f) {
-    case DX_PIX_GRAY8: return "GRAY8";
-    case DX_PIX_GRAY16: return "GRAY16";
-    case DX_PIX_RGB8: return "RGB24";
-    default: return "RGB48";
-    }
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len < 33 || memcmp(d, sig, 8) != 0 || memcmp(d + 12, "IHDR", 4) != 0)
+        return false;
+    r->width = (uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19];
+    r->height = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+    unsigned depth = d[24], type = d[25];
+    if (!r->width || !r->height || (type != 0 && type != 2 && type != 3 && type != 4 && type != 6) ||
+        (depth != 1 && depth != 2 && depth != 4 && depth != 8 && depth != 16))
+        return false;
+    r->channels = type == 0 || type == 4 ? 1 : 3;
+    r->bit_depth = depth == 16 && type != 3 ? 16 : 8;
+    r->pixel_format = r->channels == 1 ? (r->bit_depth == 16 ? "GRAY16" : "GRAY8")
+                                       : (r->bit_depth == 16 ? "RGB48" : "RGB24");
+    return true;
 }
 
 static void light_init(ins_light *l, const char *case_dir, const char *rel, const char *name)
@@ -173,27 +184,30 @@ static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, i
         if ((st = read_whole(e->path, &data, &len, err)) != DX_OK)
             goto done;
         st = dx_file_write_atomic(dir, name, data, len, l->sha256, err);
-        free(data);
-        if (st != DX_OK)
+        if (st != DX_OK) {
+            free(data);
             goto done;
+        }
         if (e->sha256[0] && strcmp(e->sha256, l->sha256) != 0) {
+            free(data);
             st = dx_error_set(err, DX_ERR_DATA, "%s: SHA-256 %s differs from %s recorded in the set: "
                               "the file changed while it was copied", e->path, l->sha256, e->sha256);
             goto done;
         }
         l->dpi = e->dpi;
-        in->t_load += now_ms() - t0;
-        if ((st = dx_ins_light_load(in, l, err)) != DX_OK)
-            goto done;
         memset(&r, 0, sizeof r);
+        /* the header says what the manifest records; the pixels are decoded
+         * later, on every core (dx_ins_prepare) */
+        if (!png_header(data, len, &r)) {
+            free(data);
+            st = dx_error_set(err, DX_ERR_DATA, "%s: not a PNG image (no valid IHDR header)", e->path);
+            goto done;
+        }
+        free(data);
+        in->t_load += now_ms() - t0;
         r.illum = *il;
         dx_strlcpy(r.file, name, sizeof r.file);
-        r.width = l->png.view.width;
-        r.height = l->png.view.height;
-        r.bit_depth = l->png.view.format == DX_PIX_GRAY16 || l->png.view.format == DX_PIX_RGB16 ? 16 : 8;
-        r.channels = l->png.view.format == DX_PIX_GRAY8 || l->png.view.format == DX_PIX_GRAY16 ? 1 : 3;
         r.dpi = (uint32_t)lround(l->dpi);
-        r.pixel_format = pixel_format_name(l->png.view.format);
         r.timestamp_us = r.host_time_us = dx_now_us();
         r.exposure_us = -1;
         r.bytes = len;
@@ -649,6 +663,20 @@ static uint64_t file_size(const char *path)
     return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
+/* Record an evidence crop written as CASE/evidence/<name>: ev[key] and
+ * ev[key_sha256], and the case's file list. */
+static void add_evidence(dx_inspection *in, json_t *ev, json_t *files, const char *key,
+                         const char *name, const char *sha)
+{
+    char rel[260], p[4400], k2[64];
+    dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);
+    dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
+    dx_ins_fmt(k2, sizeof k2, "%s_sha256", key);
+    json_object_set_new(ev, key, json_string(rel));
+    json_object_set_new(ev, k2, json_string(sha));
+    add_file(files, rel, "evidence", file_size(p), sha);
+}
+
 /* A safe file name from a check id. */
 static void safe_name(const char *id, char *out, size_t size)
 {
@@ -728,47 +756,30 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t 
                 json_object_set_new(o, "light", json_string(light));
             if (light) {
                 const dx_reg_image *im = NULL, *ref = NULL;
-                char name[200], base[120], sha[65], rel[260];
+                char name[200], base[120], sha[65];
                 safe_name(f->check.id ? f->check.id : "check", base, sizeof base);
                 if (dx_ins_page(in, r.side, light, &im, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.captured.png", index, base);
-                    if (write_crop(in, im, r.rect, name, sha, &e) == DX_OK) {
-                        dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);
-                        json_object_set_new(ev, "captured", json_string(rel));
-                        json_object_set_new(ev, "captured_sha256", json_string(sha));
-                        char p[4400];
-                        dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
-                        add_file(files, rel, "evidence", file_size(p), sha);
-                    }
+                    if (write_crop(in, im, r.rect, name, sha, &e) == DX_OK)
+                        add_evidence(in, ev, files, "captured", name, sha);
                 }
                 dx_reg_image face = {0};
                 if (ref_is_face && dx_ins_face_image(in, r.rect, &face, &e) == DX_OK) {
                     dx_reg_rect all = {face.x_mm, face.y_mm, face.w * 25.4 / face.dpi,
                                        face.h * 25.4 / face.dpi};
-                    snprintf(name, sizeof name, "%03d-%s.chip-face.png", index, base);
+                    dx_ins_fmt(name, sizeof name, "%03d-%s.chip-face.png", index, base);
                     /* the whole portrait: no margin around it */
                     all.x += EVIDENCE_MARGIN_MM, all.y += EVIDENCE_MARGIN_MM;
                     all.w -= 2 * EVIDENCE_MARGIN_MM, all.h -= 2 * EVIDENCE_MARGIN_MM;
                     if (write_crop(in, &face, all, name, sha, &e) == DX_OK) {
-                        snprintf(rel, sizeof rel, "evidence/%s", name);
-                        json_object_set_new(ev, "reference", json_string(rel));
-                        json_object_set_new(ev, "reference_sha256", json_string(sha));
+                        add_evidence(in, ev, files, "reference", name, sha);
                         json_object_set_new(ev, "reference_is", json_string("the chip's DG2 portrait"));
-                        char p[4400];
-                        snprintf(p, sizeof p, "%s/%s", in->case_dir, rel);
-                        add_file(files, rel, "evidence", file_size(p), sha);
                     }
                     dx_reg_image_free(&face);
                 } else if (!ref_is_face && dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.reference.png", index, base);
-                    if (write_crop(in, ref, r.rect, name, sha, &e) == DX_OK) {
-                        dx_ins_fmt(rel, sizeof rel, "evidence/%s", name);
-                        json_object_set_new(ev, "reference", json_string(rel));
-                        json_object_set_new(ev, "reference_sha256", json_string(sha));
-                        char p[4400];
-                        dx_ins_fmt(p, sizeof p, "%s/%s", in->case_dir, rel);
-                        add_file(files, rel, "evidence", file_size(p), sha);
-                    }
+                    if (write_crop(in, ref, r.rect, name, sha, &e) == DX_OK)
+                        add_evidence(in, ev, files, "reference", name, sha);
                 }
             }
             if (json_object_size(ev))

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "capture/manifest.h"
+#include "host/host_internal.h"
 #include "synth/chip_build.h"
 #include "synth/holder.h"
 #include "synth/render.h"
@@ -386,22 +387,6 @@ static dx_status apply_defect(state *s, applied *a, dx_error *err)
 
 /* ---- writing ------------------------------------------------------------- */
 
-static dx_status mkdir_p(const char *dir, dx_error *err)
-{
-    char buf[4300];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *q = buf + 1; *q; q++)
-        if (*q == '/') {
-            *q = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return dx_error_set(err, DX_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-            *q = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return dx_error_set(err, DX_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-    return DX_OK;
-}
-
 static json_t *rect_json(dx_rect_mm r)
 {
     json_t *a = json_array();
@@ -602,7 +587,7 @@ static dx_status write_side(state *s, int side, const char *dir, double dpi,
     ro.shift_x_mm = o->shift_x_mm;
     ro.shift_y_mm = o->shift_y_mm;
     ro.rotation_deg = o->rotation_deg;
-    if ((st = mkdir_p(dir, err)))
+    if ((st = dx_mkdir_p(dir, err)))
         return st;
     json_t *files = json_object(), *exp = json_object();
     /* every light on its own: drawn, encoded and written by a few threads */
@@ -847,7 +832,7 @@ dx_status dx_synth_scene_write(const dx_synth_options *o,
             goto done;
         }
     }
-    if ((st = mkdir_p(o->out_dir, err)))
+    if ((st = dx_mkdir_p(o->out_dir, err)))
         goto done;
     if (!o->no_chip) {
         if ((st = write_chip(s, err)))

@@ -122,4 +122,9 @@ expect_grep "$T/err" 'expected YYYY-MM-DD'
 cp -r "$T/c1/capture" "$T/tampered" && printf x >> "$T/tampered/white.png"
 insp 2 --from "$T/tampered" --out "$T/c10"
 expect_grep "$T/err" 'white.png.*SHA-256'
+# a capture that is not a PNG: refused by name, before anything is measured
+cp -r "$S" "$T/badpng" && printf 'not an image' > "$T/badpng/uv365.png"
+insp 2 --from "$T/badpng" --out "$T/c11"
+expect_grep "$T/err" 'uv365.png: not a PNG image'
+expect_grep "$T/err" 'what was captured so far is in'
 finish
