@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "inspect/inspect.h"
@@ -219,8 +220,12 @@ int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv)
     o.progress = on_progress;
     o.progress_user = &json;
     if (dx_inspect_run(host, &o, &r, &err) != DX_OK) {
+        char cap[4200];
+        struct stat sb;
         dx_cli_error("inspect", "%s", err.message);
-        fprintf(stderr, "docex inspect: what was captured so far is in %s\n", o.out_dir);
+        snprintf(cap, sizeof cap, "%s/capture", o.out_dir);
+        if (stat(cap, &sb) == 0)
+            fprintf(stderr, "docex inspect: what was captured so far is in %s\n", o.out_dir);
         return DX_EXIT_ERROR;
     }
     if (json) {
