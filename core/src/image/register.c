@@ -611,7 +611,10 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
         out->n_outside = (size_t)w * h;
         return DX_OK;
     }
-    float *box = calloc((size_t)iw * ih * nch, sizeof(float));
+    /* malloc and zero each row before adding into it: += on calloc'd pages
+     * reads the shared zero page first, then every page takes a copy-on-write
+     * fault with a TLB flush on every core */
+    float *box = malloc((size_t)iw * ih * nch * sizeof(float));
     if (!box) {
         free(out->px);
         out->px = NULL;
@@ -620,6 +623,7 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
     float norm = 1.0f / (float)(f * f);
     for (int by = 0; by < ih; by++) {
         float *o = box + (size_t)by * iw * nch;
+        memset(o, 0, (size_t)iw * nch * sizeof(float));
         for (int sy = 0; sy < f; sy++) {
             const uint8_t *row = (const uint8_t *)cap->data + (size_t)((by0 + by) * f + sy) * cap->stride;
             switch (cap->format) {
