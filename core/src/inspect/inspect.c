@@ -19,25 +19,13 @@
 #include "synth/render.h"
 #include "synth/viz.h"
 
-/* The largest capture file copied into a case (a 1200 dpi 16-bit RGB page is
- * about 200 MB uncompressed). */
-#define MAX_CAPTURE_BYTES ((size_t)512 * 1024 * 1024)
 /* Margin around a region in the evidence crops, mm. */
 #define EVIDENCE_MARGIN_MM 2.0
 /* Evidence crops are written at this resolution (or the measurement's, if lower). */
 #define EVIDENCE_DPI 200.0
 #define EVIDENCE_MAX_PX 700.0
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void progress(dx_inspection *in, const char *stage, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void progress(dx_inspection *in, const char *stage, const char *fmt, ...)
+void dx_ins_progress(dx_inspection *in, const char *stage, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -49,7 +37,7 @@ static void progress(dx_inspection *in, const char *stage, const char *fmt, ...)
         in->o->progress(stage, msg, in->o->progress_user);
 }
 
-static bool interrupted(dx_inspection *in)
+bool dx_ins_interrupted(dx_inspection *in)
 {
     return in->o->interrupt && *in->o->interrupt;
 }
@@ -87,268 +75,6 @@ static dx_status case_dir_prepare(const char *dir, dx_error *err)
     return DX_OK;
 }
 
-static dx_status read_whole(const char *path, uint8_t **data, size_t *len, dx_error *err)
-{
-    dx_status st;
-    FILE *f = dx_file_open_regular(path, &st, err);
-    struct stat sb;
-    *data = NULL;
-    if (!f)
-        return st;
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 || (size_t)sb.st_size > MAX_CAPTURE_BYTES) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, MAX_CAPTURE_BYTES >> 20);
-    }
-    *len = (size_t)sb.st_size;
-    if (!(*data = malloc(*len ? *len : 1))) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
-    }
-    if (fread(*data, 1, *len, f) != *len) {
-        free(*data);
-        *data = NULL;
-        fclose(f);
-        return dx_error_set(err, DX_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
-    return DX_OK;
-}
-
-/* Size, depth and channels from a PNG's IHDR (the pixels as dx_png_load
- * gives them: palette expanded to RGB, alpha dropped); false when the bytes
- * do not start with a PNG signature and a valid IHDR. */
-static bool png_header(const uint8_t *d, size_t len, dx_capture_record *r)
-{
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (len < 33 || memcmp(d, sig, 8) != 0 || memcmp(d + 12, "IHDR", 4) != 0)
-        return false;
-    r->width = (uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19];
-    r->height = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
-    unsigned depth = d[24], type = d[25];
-    if (!r->width || !r->height || (type != 0 && type != 2 && type != 3 && type != 4 && type != 6) ||
-        (depth != 1 && depth != 2 && depth != 4 && depth != 8 && depth != 16))
-        return false;
-    r->channels = type == 0 || type == 4 ? 1 : 3;
-    r->bit_depth = depth == 16 && type != 3 ? 16 : 8;
-    r->pixel_format = r->channels == 1 ? (r->bit_depth == 16 ? "GRAY16" : "GRAY8")
-                                       : (r->bit_depth == 16 ? "RGB48" : "RGB24");
-    return true;
-}
-
-static void light_init(ins_light *l, const char *case_dir, const char *rel, const char *name)
-{
-    const dx_illumination *il = dx_illumination_find(name);
-    memset(l, 0, sizeof *l);
-    dx_strlcpy(l->name, name, sizeof l->name);
-    dx_strlcpy(l->rel, rel, sizeof l->rel);
-    dx_ins_fmt(l->path, sizeof l->path, "%s/%s", case_dir, rel);
-    l->transmitted = il && il->geometry == DX_GEOMETRY_TRANSMITTED;
-}
-
-/* Copy the captures of set `src` into CASE/<sub> (sub "capture" or
- * "capture/back") with a capture.json of their SHA-256s; the side's lights. */
-static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, ins_side *side,
-                          dx_error *err)
-{
-    dx_capture_set *set = NULL;
-    dx_manifest m;
-    char dir[4300];
-    dx_status st;
-    memset(&m, 0, sizeof m);
-    if ((st = dx_capture_set_open(src, &set, err)) != DX_OK)
-        return st;
-    dx_ins_fmt(dir, sizeof dir, "%s/%s", in->case_dir, sub);
-    if ((st = dx_mkdir_p(dir, err)) != DX_OK)
-        goto done;
-    dx_strlcpy(side->dir, dir, sizeof side->dir);
-    dx_ins_fmt(m.device_id, sizeof m.device_id, "files:%s", set->dir);
-    dx_ins_fmt(m.settings, sizeof m.settings, "copied from %.400s", set->dir);
-    m.started_us = dx_now_us();
-    for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
-        const dx_capture_entry *e = &set->entries[i];
-        const dx_illumination *il = dx_illumination_find(e->illumination);
-        ins_light *l = &side->lights[side->n_lights];
-        dx_capture_record r;
-        uint8_t *data = NULL;
-        size_t len = 0;
-        char name[64], rel[256];
-        if (!il) {
-            dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "%s: illumination %s is not a standard one: skipped",
-                   e->path, e->illumination);
-            continue;
-        }
-        dx_ins_fmt(name, sizeof name, "%s.png", e->illumination);
-        dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, name);
-        light_init(l, in->case_dir, rel, e->illumination);
-        double t0 = now_ms();
-        if ((st = read_whole(e->path, &data, &len, err)) != DX_OK)
-            goto done;
-        st = dx_file_write_atomic(dir, name, data, len, l->sha256, err);
-        if (st != DX_OK) {
-            free(data);
-            goto done;
-        }
-        if (e->sha256[0] && strcmp(e->sha256, l->sha256) != 0) {
-            free(data);
-            st = dx_error_set(err, DX_ERR_DATA, "%s: SHA-256 %s differs from %s recorded in the set: "
-                              "the file changed while it was copied", e->path, l->sha256, e->sha256);
-            goto done;
-        }
-        l->dpi = e->dpi;
-        memset(&r, 0, sizeof r);
-        /* the header says what the manifest records; the pixels are decoded
-         * later, on every core (dx_ins_prepare) */
-        if (!png_header(data, len, &r)) {
-            free(data);
-            st = dx_error_set(err, DX_ERR_DATA, "%s: not a PNG image (no valid IHDR header)", e->path);
-            goto done;
-        }
-        free(data);
-        in->t_load += now_ms() - t0;
-        r.illum = *il;
-        dx_strlcpy(r.file, name, sizeof r.file);
-        r.dpi = (uint32_t)lround(l->dpi);
-        r.timestamp_us = r.host_time_us = dx_now_us();
-        r.exposure_us = -1;
-        r.bytes = len;
-        memcpy(r.sha256, l->sha256, sizeof r.sha256);
-        if ((st = dx_manifest_add_capture(&m, &r)) != DX_OK) {
-            st = dx_error_set(err, st, "out of memory");
-            goto done;
-        }
-        side->n_lights++;
-    }
-    m.finished_us = dx_now_us();
-    if (side->n_lights == 0) {
-        st = dx_error_set(err, DX_ERR_NOT_FOUND, "%s: no capture under a standard light", set->dir);
-        goto done;
-    }
-    st = dx_manifest_write(&m, dir, err);
-done:
-    dx_manifest_clear(&m);
-    dx_capture_set_close(set);
-    return st;
-}
-
-static bool is_set_dir(const char *dir)
-{
-    char p[4300];
-    struct stat sb;
-    dx_ins_fmt(p, sizeof p, "%s/capture.json", dir);
-    if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
-        return true;
-    dx_ins_fmt(p, sizeof p, "%s/scene.json", dir);
-    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* The first side is the directory itself, a second one a subdirectory that
- * is a set of its own (a card's back: DIR/back). */
-static dx_status acquire_from_dir(dx_inspection *in, dx_error *err)
-{
-    dx_status st;
-    char base[4300], sub[4300];
-    DIR *d;
-    struct dirent *e;
-    char second[256] = "";
-    /* a capture set or scene, or an earlier case directory (CASE/capture) */
-    dx_ins_fmt(base, sizeof base, "%s", in->o->from_dir);
-    if (!is_set_dir(base)) {
-        dx_ins_fmt(sub, sizeof sub, "%s/capture", in->o->from_dir);
-        if (is_set_dir(sub))
-            dx_ins_fmt(base, sizeof base, "%s", sub);
-    }
-    if ((st = copy_set(in, base, "capture", &in->sides[0], err)) != DX_OK)
-        return st;
-    dx_strlcpy(in->sides[0].name, "front", sizeof in->sides[0].name);
-    in->n_sides = 1;
-    if ((d = opendir(base))) {
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || strcmp(e->d_name, "chip") == 0 ||
-                strcmp(e->d_name, "capture") == 0 || strlen(e->d_name) >= 64)
-                continue;
-            dx_ins_fmt(sub, sizeof sub, "%s/%s", base, e->d_name);
-            if (is_set_dir(sub) && (!second[0] || strcmp(e->d_name, second) < 0))
-                dx_strlcpy(second, e->d_name, sizeof second);
-        }
-        closedir(d);
-    }
-    if (second[0]) {
-        char rel[300];
-        dx_ins_fmt(sub, sizeof sub, "%s/%s", base, second);
-        dx_ins_fmt(rel, sizeof rel, "capture/%s", second);
-        if ((st = copy_set(in, sub, rel, &in->sides[1], err)) != DX_OK)
-            return st;
-        dx_strlcpy(in->sides[1].name, second, sizeof in->sides[1].name);
-        in->n_sides = 2;
-    }
-    return DX_OK;
-}
-
-static void capture_progress(const char *illumination, const char *file, dx_status status,
-                             const char *message, void *user)
-{
-    dx_inspection *in = user;
-    if (status == DX_OK)
-        progress(in, "capture", "%s -> %s", illumination, file ? file : "");
-    else
-        progress(in, "capture", "%s failed: %s", illumination, message ? message : "");
-}
-
-static dx_status acquire_from_device(dx_inspection *in, dx_host *host, json_t *warnings,
-                                     dx_error *err)
-{
-    const char *lights[DX_SPECIMEN_MAX_ILLUMINATIONS + 1] = {NULL};
-    dx_capture_options co;
-    dx_capture_set *set = NULL;
-    char dir[4300];
-    dx_status st, cst;
-    dx_error ce = {0};
-    dx_ins_fmt(dir, sizeof dir, "%s/capture", in->case_dir);
-    memset(&co, 0, sizeof co);
-    co.device = in->o->device;
-    co.device_settings = in->o->device_settings;
-    co.out_dir = dir;
-    co.png_compression = -1;
-    co.interrupt = in->o->interrupt;
-    if (in->spec) { /* the lights the specimen is examined under */
-        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
-        for (size_t i = 0; i < si->n_illuminations && i < DX_SPECIMEN_MAX_ILLUMINATIONS; i++)
-            lights[i] = si->illuminations[i];
-        co.illuminations = lights;
-    }
-    progress(in, "capture", "%s: capturing %s", in->o->device,
-             in->spec ? "the specimen's lights" : "every light the device offers");
-    cst = dx_capture_set_write(host, &co, capture_progress, in, &ce);
-    if (cst != DX_OK)
-        json_array_append_new(warnings, json_sprintf("capture: %s", ce.message));
-    if ((st = dx_capture_set_open(dir, &set, err)) != DX_OK) {
-        if (cst != DX_OK)
-            return dx_error_set(err, cst, "%s", ce.message);
-        return st;
-    }
-    ins_side *side = &in->sides[0];
-    dx_strlcpy(side->dir, dir, sizeof side->dir);
-    dx_strlcpy(side->name, "front", sizeof side->name);
-    for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
-        const dx_capture_entry *e = &set->entries[i];
-        ins_light *l = &side->lights[side->n_lights++];
-        char rel[256];
-        const char *base = strrchr(e->path, '/');
-        dx_ins_fmt(rel, sizeof rel, "capture/%s", base ? base + 1 : e->path);
-        light_init(l, in->case_dir, rel, e->illumination);
-        memcpy(l->sha256, e->sha256, sizeof l->sha256);
-        l->dpi = e->dpi;
-    }
-    dx_capture_set_close(set);
-    in->n_sides = 1;
-    if (side->n_lights == 0)
-        return dx_error_set(err, cst != DX_OK ? cst : DX_ERR_NOT_FOUND, "%s: nothing captured%s%s",
-                            in->o->device, cst != DX_OK ? ": " : "", cst != DX_OK ? ce.message : "");
-    if (interrupted(in))
-        return dx_error_set(err, DX_ERR_CANCELLED, "interrupted after the capture");
-    return DX_OK;
-}
-
 /* ---- the MRZ -------------------------------------------------------------- */
 
 static void read_mrz(dx_inspection *in, int32_t today)
@@ -367,7 +93,7 @@ static void read_mrz(dx_inspection *in, int32_t today)
                 in->have_mrz = true;
                 in->mrz_side = s;
                 dx_strlcpy(in->mrz_light, l->name, sizeof in->mrz_light);
-                progress(in, "mrz", "%s MRZ read from %s (%s)", dx_mrz_format_name(in->mrz.mrz.format),
+                dx_ins_progress(in, "mrz", "%s MRZ read from %s (%s)", dx_mrz_format_name(in->mrz.mrz.format),
                          l->rel, in->mrz.mrz.valid ? "every check digit holds" : "checks fail");
             } else {
                 dx_log(DX_CAT_INSPECT, DX_LOG_INFO, "no MRZ in %s: %s", l->rel, e.message);
@@ -375,7 +101,7 @@ static void read_mrz(dx_inspection *in, int32_t today)
         }
     }
     if (!in->have_mrz)
-        progress(in, "mrz", "no MRZ found");
+        dx_ins_progress(in, "mrz", "no MRZ found");
 }
 
 static json_t *json_from_text(char *text)
@@ -443,7 +169,7 @@ static void do_chip(dx_inspection *in, dx_host *host, const char *trust, int32_t
         co.interrupt = in->o->interrupt;
         co.printed_mrz = lines;
         co.n_printed_mrz = in->mrz.n_lines;
-        progress(in, "chip", "%s: reading the chip (the MRZ opens it)", in->o->chip_device);
+        dx_ins_progress(in, "chip", "%s: reading the chip (the MRZ opens it)", in->o->chip_device);
         st = dx_chip_read(dev, &co, &in->chip, &e);
         dx_device_free(dev);
         if (st != DX_OK) {
@@ -457,7 +183,7 @@ static void do_chip(dx_inspection *in, dx_host *host, const char *trust, int32_t
             json_object_set_new(part, "message", json_sprintf("chip read: %s", e.message));
             json_object_set_new(part, "read", json_false());
             in->j_chip = json_pack("{s:{s:s,s:s}}", "read_error", "status", why, "message", e.message);
-            progress(in, "chip", "chip read failed: %s", e.message);
+            dx_ins_progress(in, "chip", "chip read failed: %s", e.message);
             if (in->chip && dx_chip_result_write(in->chip, dir, &we) != DX_OK)
                 dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "chip files not written: %s", we.message);
             dx_chip_result_free(in->chip);
@@ -470,7 +196,7 @@ static void do_chip(dx_inspection *in, dx_host *host, const char *trust, int32_t
             json_object_set_new(part, "message", json_sprintf("chip files: %s", e.message));
             return;
         }
-        progress(in, "chip", "chip files of %s verified offline", in->o->from_dir);
+        dx_ins_progress(in, "chip", "chip files of %s verified offline", in->o->from_dir);
     } else {
         json_object_set_new(part, "message", json_string("no chip reader given and no chip files"));
         return;
@@ -505,9 +231,9 @@ typedef struct chip_job {
 static void *chip_thread(void *arg)
 {
     chip_job *j = arg;
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     do_chip(j->in, j->host, j->trust, j->today, j->part);
-    j->ms = now_ms() - t0;
+    j->ms = dx_ins_now_ms() - t0;
     return NULL;
 }
 
@@ -867,7 +593,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     char datadir_rules[4300], datadir_trust[4300], sha[65];
     const char *rules_dir, *trust;
     int32_t today;
-    double t_start = now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
+    double t_start = dx_ins_now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
     memset(&rep, 0, sizeof rep);
     if (out)
         memset(out, 0, sizeof *out);
@@ -907,7 +633,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     if (o->specimen && strcmp(o->specimen, "auto") != 0 && o->device &&
         (st = dx_specimen_open(o->specimens_dir, o->specimen, &in->spec, err)) != DX_OK)
         goto fail;
-    st = o->device ? acquire_from_device(in, host, warnings, err) : acquire_from_dir(in, err);
+    st = o->device ? dx_ins_acquire_device(in, host, warnings, err) : dx_ins_acquire_dir(in, err);
     dx_specimen_close(in->spec);
     in->spec = NULL;
     if (st != DX_OK)
@@ -919,9 +645,9 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
 
     /* 2. the MRZ */
-    t0 = now_ms();
+    t0 = dx_ins_now_ms();
     read_mrz(in, today);
-    t_mrz = now_ms() - t0;
+    t_mrz = dx_ins_now_ms() - t0;
 
     /* 3. the specimen */
     format_page_size(in);
@@ -946,7 +672,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
         in->j_specimen = json_from_text(dx_specimen_to_json(in->spec));
     }
-    progress(in, "specimen", "%s", json_string_value(json_object_get(spec_part, "message")));
+    dx_ins_progress(in, "specimen", "%s", json_string_value(json_object_get(spec_part, "message")));
     if (in->have_mrz) {
         char *text = dx_mrz_read_to_json(&in->mrz, dx_ins_light(in, in->mrz_side, in->mrz_light)->rel);
         in->j_mrz = json_from_text(text);
@@ -961,13 +687,13 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         dx_error e = {0};
         if (dx_ins_register(in, s, &e) != DX_OK) {
             json_array_append_new(warnings, json_string(e.message));
-            progress(in, "registration", "%s", e.message);
+            dx_ins_progress(in, "registration", "%s", e.message);
         }
     }
 
     /* 5. the chip, on its own thread while every light is decoded and
      * resampled on the others */
-    if (interrupted(in)) {
+    if (dx_ins_interrupted(in)) {
         st = dx_error_set(err, DX_ERR_CANCELLED, "interrupted");
         goto fail;
     }
@@ -999,11 +725,11 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                                      "source", o->device ? "device" : "files", "sides", sides,
                                      "generic", in->spec == NULL, "dpi", in->dpi);
     }
-    t0 = now_ms();
+    t0 = dx_ins_now_ms();
     {
         double m0 = in->t_measure, r0 = in->t_registration, l0 = in->t_load;
         run_rules(in, rules_dir, &rep, rule_files);
-        t_rules = now_ms() - t0 - (in->t_measure - m0) - (in->t_registration - r0) - (in->t_load - l0);
+        t_rules = dx_ins_now_ms() - t0 - (in->t_measure - m0) - (in->t_registration - r0) - (in->t_load - l0);
     }
 
     /* 7. findings.json, evidence, reports */
@@ -1084,7 +810,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                                 json_string(dx_rules_result_str(rep.groups[i])));
         json_object_set_new(root, "groups", g);
     }
-    t0 = now_ms();
+    t0 = dx_ins_now_ms();
     {
         json_t *arr = json_array();
         for (size_t i = 0; i < rep.n_findings; i++) {
@@ -1116,7 +842,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     files = NULL;
     json_object_set_new(root, "warnings", warnings);
     warnings = NULL;
-    t_report = now_ms() - t0; /* the evidence crops */
+    t_report = dx_ins_now_ms() - t0; /* the evidence crops */
     {
         json_t *tm = json_object();
         json_object_set_new(tm, "load", json_real(round3(in->t_load)));
@@ -1130,7 +856,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     {
         json_t *tm = json_object_get(root, "timings_ms");
         json_object_set_new(tm, "evidence", json_real(round3(t_report)));
-        json_object_set_new(tm, "total", json_real(round3(now_ms() - t_start)));
+        json_object_set_new(tm, "total", json_real(round3(dx_ins_now_ms() - t_start)));
     }
     /* findings.json is final before the reports, which show its SHA-256 */
     dx_ins_fmt(out->findings_path, sizeof out->findings_path, "%s/findings.json", in->case_dir);
@@ -1138,20 +864,20 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         goto fail;
     if (!o->no_reports) {
         dx_error e = {0};
-        t0 = now_ms();
+        t0 = dx_ins_now_ms();
         dx_ins_fmt(out->report_html, sizeof out->report_html, "%s/report.html", in->case_dir);
         dx_ins_fmt(out->report_pdf, sizeof out->report_pdf, "%s/report.pdf", in->case_dir);
         if (dx_report_html(in->case_dir, root, out->report_html, &e) != DX_OK) {
-            progress(in, "report", "report.html not written: %s", e.message);
+            dx_ins_progress(in, "report", "report.html not written: %s", e.message);
             out->report_html[0] = '\0';
         }
         if (dx_report_pdf(in->case_dir, root, out->report_pdf, &e) != DX_OK) {
-            progress(in, "report", "report.pdf not written: %s", e.message);
+            dx_ins_progress(in, "report", "report.pdf not written: %s", e.message);
             out->report_pdf[0] = '\0';
         }
-        out->report_ms = now_ms() - t0;
+        out->report_ms = dx_ins_now_ms() - t0;
     }
-    out->total_ms = now_ms() - t_start;
+    out->total_ms = dx_ins_now_ms() - t_start;
     out->findings = root;
     root = NULL;
     out->verdict = rep.verdict;

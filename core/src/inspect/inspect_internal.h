@@ -94,7 +94,23 @@ typedef struct dx_inspection {
     double t_load, t_registration, t_measure;
 } dx_inspection;
 
+/* inspect.c */
+/* A progress line: logged, and given to the options' progress callback. */
+void dx_ins_progress(dx_inspection *in, const char *stage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The options' interrupt flag is set. */
+bool dx_ins_interrupted(dx_inspection *in);
+
+/* acquire.c */
+/* --from: copy the set (side 1) and a subdirectory set (side 2, a card's
+ * back) into CASE/capture[/NAME] with a capture.json each. */
+dx_status dx_ins_acquire_dir(dx_inspection *in, dx_error *err);
+/* --device: capture the lights into CASE/capture. */
+dx_status dx_ins_acquire_device(dx_inspection *in, dx_host *host, json_t *warnings, dx_error *err);
+
 /* page.c */
+/* CLOCK_MONOTONIC in ms. */
+double dx_ins_now_ms(void);
 /* snprintf for messages and paths that may be cut (never overflows); the
  * compiler's truncation analysis does not apply to it. */
 void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -22,7 +22,7 @@ void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-static double now_ms(void)
+double dx_ins_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -42,7 +42,7 @@ ins_light *dx_ins_light(dx_inspection *in, size_t s, const char *name)
 /* Decode the capture (any thread: touches only l). */
 static void light_decode(ins_light *l)
 {
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     dx_error e = {0};
     l->loaded = true;
     l->load_status = dx_png_load(l->path, &l->png, &e);
@@ -50,7 +50,7 @@ static void light_decode(ins_light *l)
         dx_ins_fmt(l->load_error, sizeof l->load_error, "%s: %s", l->rel, e.message);
     else if (l->dpi <= 0)
         l->dpi = l->png.dpi;
-    l->ms_decode += now_ms() - t0;
+    l->ms_decode += dx_ins_now_ms() - t0;
 }
 
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err)
@@ -115,7 +115,7 @@ dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err)
             dx_ins_fmt(sd->reg_error, sizeof sd->reg_error, "%s", e.message);
             return dx_error_set(err, sd->reg_status, "%s", sd->reg_error);
         }
-        t0 = now_ms();
+        t0 = dx_ins_now_ms();
         dx_reg_options ro = {.transmitted = l->transmitted ? 1 : -1};
         if (in->have_mrz && in->mrz_side == s) {
             ins_light *ml = dx_ins_light(in, s, in->mrz_light);
@@ -130,7 +130,7 @@ dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err)
         }
         sd->reg_status = dx_reg_estimate(&l->png.view, l->dpi > 0 ? l->dpi : in->dpi,
                                          in->page_w_mm, in->page_h_mm, &ro, &sd->t, &e);
-        in->t_registration += now_ms() - t0;
+        in->t_registration += dx_ins_now_ms() - t0;
         if (sd->reg_status != DX_OK) {
             dx_ins_fmt(sd->reg_error, sizeof sd->reg_error, "side %s: the page was not found in %s: %s",
                      sd->name, l->rel, e.message);
@@ -151,7 +151,7 @@ dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err)
  * (any thread: touches only l; reads the side's transform). */
 static void light_resample(const ins_side *sd, ins_light *l, double dpi)
 {
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     dx_error e = {0};
     const dx_reg_transform *t = &sd->t;
     if (l->png.view.width != t->width || l->png.view.height != t->height) {
@@ -170,7 +170,7 @@ static void light_resample(const ins_side *sd, ins_light *l, double dpi)
             l->loaded = false;
         }
     }
-    l->ms_resample += now_ms() - t0;
+    l->ms_resample += dx_ins_now_ms() - t0;
 }
 
 dx_status dx_ins_page(dx_inspection *in, size_t s, const char *light, const dx_reg_image **out,
@@ -233,7 +233,7 @@ static void ref_load(const dx_specimen *spec, ins_ref *r)
 {
     dx_png_image png = {0};
     dx_error e = {0};
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     r->loaded = true;
     if (r->status != DX_OK)
         return;
@@ -250,7 +250,7 @@ static void ref_load(const dx_specimen *spec, ins_ref *r)
     if (r->status != DX_OK)
         dx_ins_fmt(r->error, sizeof r->error, "reference %s: %s", r->file, e.message);
     dx_png_image_free(&png);
-    r->ms = now_ms() - t0;
+    r->ms = dx_ins_now_ms() - t0;
 }
 
 dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
@@ -323,7 +323,7 @@ void dx_ins_prepare(dx_inspection *in, int threads)
     prep_pool pool = {.in = in, .tasks = tasks, .n = 0};
     pthread_t tid[8];
     int started = 0;
-    double t0 = now_ms(), decode = 0, resample = 0, refs = 0;
+    double t0 = dx_ins_now_ms(), decode = 0, resample = 0, refs = 0;
     for (size_t s = 0; s < in->n_sides; s++) {
         ins_side *sd = &in->sides[s];
         dx_error e = {0};
@@ -367,7 +367,7 @@ void dx_ins_prepare(dx_inspection *in, int threads)
         }
     }
     /* the stages share the wall time in proportion to their work */
-    double wall = now_ms() - t0, work = decode + refs + resample;
+    double wall = dx_ins_now_ms() - t0, work = decode + refs + resample;
     if (work > 0) {
         in->t_load += wall * (decode + refs) / work;
         in->t_registration += wall * resample / work;
