@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void dx_gray_free(dx_gray *g)
 {
@@ -183,17 +184,52 @@ void dx_png_image_free(dx_png_image *img)
     }
 }
 
-dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
+/* libpng reading from memory */
+typedef struct png_mem {
+    const uint8_t *d;
+    size_t len, pos;
+} png_mem;
+
+static void png_mem_read(png_structp png, png_bytep out, size_t n)
 {
-    memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char sig[8];
-    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_DATA, "%s: not a PNG file", path);
+    png_mem *m = png_get_io_ptr(png);
+    if (n > m->len - m->pos)
+        png_error(png, "truncated file");
+    memcpy(out, m->d + m->pos, n);
+    m->pos += n;
+}
+
+/* Every chunk's length stays inside the file, up to IEND: libpng allocates
+ * a chunk's buffer from its declared length before reading it (a 56-byte
+ * file asked for 1.2 GB). */
+static dx_status png_chunks_fit(const uint8_t *d, size_t len, const char *path, dx_error *err)
+{
+    size_t pos = 8;
+    while (len - pos >= 12) {
+        uint32_t n = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 | (uint32_t)d[pos + 2] << 8 |
+                     d[pos + 3];
+        if (n > len - pos - 12)
+            return dx_error_set(err, DX_ERR_DATA,
+                                "%s: malformed PNG (chunk %.4s at byte %zu: %u bytes, past the end)",
+                                path, (const char *)d + pos + 4, pos, n);
+        if (memcmp(d + pos + 4, "IEND", 4) == 0)
+            return DX_OK;
+        pos += (size_t)n + 12;
     }
+    return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (truncated at byte %zu, no IEND)", path,
+                        pos);
+}
+
+dx_status dx_png_decode_libpng(const uint8_t *buf, size_t len, const char *path, dx_png_image *out,
+                               dx_error *err)
+{
+    dx_status st;
+    memset(out, 0, sizeof *out);
+    if (len < 8 || png_sig_cmp(buf, 0, 8))
+        return dx_error_set(err, DX_ERR_DATA, "%s: not a PNG file", path);
+    if ((st = png_chunks_fit(buf, len, path, err)) != DX_OK)
+        return st;
+    png_mem mem = {buf, len, 8};
     png_err_ctx ctx;
     ctx.msg[0] = '\0';
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, png_on_error,
@@ -204,19 +240,17 @@ dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
     png_bytep *volatile rows = NULL;
     if (!png || !info) {
         png_destroy_read_struct(&png, &info, NULL);
-        fclose(f);
         return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     if (setjmp(ctx.jmp)) {
         png_destroy_read_struct(&png, &info, NULL);
-        fclose(f);
         free(data);
         free(rows);
         return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (%s)", path, ctx.msg);
     }
     png_set_user_limits(png, 65536, 65536);
     png_set_chunk_malloc_max(png, 8u << 20);
-    png_init_io(png, f);
+    png_set_read_fn(png, &mem, png_mem_read);
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
@@ -255,7 +289,6 @@ dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
     if (png_get_pHYs(png, info, &rx, &ry, &unit) && unit == PNG_RESOLUTION_METER && rx > 0)
         out->dpi = rx * 0.0254;
     png_destroy_read_struct(&png, &info, NULL);
-    fclose(f);
     free(rows);
     out->data = data;
     out->view.data = data;
@@ -265,4 +298,49 @@ dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
     out->view.format = channels == 1 ? (odepth == 16 ? DX_PIX_GRAY16 : DX_PIX_GRAY8)
                                      : (odepth == 16 ? DX_PIX_RGB16 : DX_PIX_RGB8);
     return DX_OK;
+}
+
+/* The largest PNG file read (a 1200 dpi 16-bit RGB page compresses to well
+ * under this). */
+#define PNG_MAX_FILE ((size_t)1 << 30)
+
+dx_status dx_png_decode(const uint8_t *buf, size_t len, const char *name, dx_png_image *out,
+                        dx_error *err)
+{
+    dx_status st = dx_png_decode_direct(buf, len, name, out, err);
+    if (st == DX_ERR_UNSUPPORTED)
+        st = dx_png_decode_libpng(buf, len, name, out, err);
+    return st;
+}
+
+dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
+{
+    struct stat sb;
+    uint8_t *buf;
+    dx_status st;
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > PNG_MAX_FILE) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, PNG_MAX_FILE >> 20);
+    }
+    if (!(buf = malloc(sb.st_size ? (size_t)sb.st_size : 1))) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
+    }
+    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+        free(buf);
+        fclose(f);
+        return dx_error_set(err, DX_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    st = dx_png_decode(buf, (size_t)sb.st_size, path, out, err);
+    free(buf);
+    return st;
 }

@@ -58,6 +58,16 @@ typedef struct dx_png_image {
 } dx_png_image;
 
 dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err);
+/* The same from a PNG file's bytes (`name` for messages). */
+dx_status dx_png_decode(const uint8_t *buf, size_t len, const char *name, dx_png_image *out,
+                        dx_error *err);
+/* The two decoders behind it: png_direct.c (8/16-bit grey or RGB, not
+ * interlaced, libdeflate; DX_ERR_UNSUPPORTED for any other layout) and
+ * libpng (every layout).  Both give the same pixels for what both decode. */
+dx_status dx_png_decode_direct(const uint8_t *buf, size_t len, const char *name, dx_png_image *out,
+                               dx_error *err);
+dx_status dx_png_decode_libpng(const uint8_t *buf, size_t len, const char *name, dx_png_image *out,
+                               dx_error *err);
 void dx_png_image_free(dx_png_image *img);
 
 #endif

@@ -683,6 +683,44 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
     double ox, oy;
     size_t outside = 0;
     dx_reg_apply(t, r.x, r.y, &ox, &oy);
+    if (k == 1) {
+        /* one sample per output pixel: walk each row in box coordinates
+         * (pixel centres at +0.5), the interior without clamping */
+        double bdx = dux / f, bdy = duy / f;
+        for (int j = 0; j < h; j++) {
+            float *o = out->px + (size_t)j * w * nch;
+            double x = ox + 0.5 * dux + (j + 0.5) * dvx, y = oy + 0.5 * duy + (j + 0.5) * dvy;
+            double bx = x / f - bx0 - 0.5, by = y / f - by0 - 0.5;
+            for (int i = 0; i < w; i++, o += nch, x += dux, y += duy, bx += bdx, by += bdy) {
+                if (x < 0 || y < 0 || x > cap->width || y > cap->height) {
+                    for (int c = 0; c < nch; c++)
+                        o[c] = 0;
+                    outside++;
+                    continue;
+                }
+                if (bx >= 0 && by >= 0 && bx < iw - 1 && by < ih - 1) {
+                    int ix = (int)bx, iy = (int)by;
+                    float fx = (float)(bx - ix), fy = (float)(by - iy);
+                    const float *p0 = box + ((size_t)iy * iw + ix) * nch, *p1 = p0 + (size_t)iw * nch;
+                    if (nch == 3) {
+                        for (int c = 0; c < 3; c++) {
+                            float a = p0[c] + (p0[3 + c] - p0[c]) * fx;
+                            float b = p1[c] + (p1[3 + c] - p1[c]) * fx;
+                            o[c] = a + (b - a) * fy;
+                        }
+                    } else {
+                        float a = p0[0] + (p0[1] - p0[0]) * fx, b = p1[0] + (p1[1] - p1[0]) * fx;
+                        o[0] = a + (b - a) * fy;
+                    }
+                } else {
+                    bilinear_f(box, iw, ih, nch, bx + 0.5, by + 0.5, o);
+                }
+            }
+        }
+        free(box);
+        out->n_outside = outside;
+        return DX_OK;
+    }
     for (int j = 0; j < h; j++) {
         float *o = out->px + (size_t)j * w * nch;
         for (int i = 0; i < w; i++, o += nch) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,7 +325,7 @@ static void run_rules(dx_inspection *in, const char *rules_dir, dx_rules_report 
 
 /* Write `r` (page mm) of `im` grown by the margin, as an 8-bit PNG at most
  * EVIDENCE_DPI, to CASE/evidence/<name>; its SHA-256 into sha. */
-static dx_status write_crop(dx_inspection *in, const dx_reg_image *im, dx_reg_rect r,
+static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg_rect r,
                             const char *name, char sha[65], dx_error *err)
 {
     double x0 = r.x - EVIDENCE_MARGIN_MM, y0 = r.y - EVIDENCE_MARGIN_MM;
@@ -370,11 +371,82 @@ static dx_status write_crop(dx_inspection *in, const dx_reg_image *im, dx_reg_re
     free(out.data);
     if (st != DX_OK)
         return st;
-    dx_ins_fmt(dir, sizeof dir, "%s/evidence", in->case_dir);
+    dx_ins_fmt(dir, sizeof dir, "%s/evidence", case_dir);
     if ((st = dx_mkdir_p(dir, err)) == DX_OK)
         st = dx_file_write_atomic(dir, name, png, len, sha, err);
     free(png);
     return st;
+}
+
+/* The evidence crops are gathered while the findings are put together (one
+ * thread: pages and references load on first use), written on every core,
+ * then recorded in order. */
+typedef struct crop_job {
+    const dx_reg_image *im;  /* a page or reference of the inspection, or &own */
+    dx_reg_image own;        /* the chip's portrait, freed after */
+    dx_reg_rect rect;
+    char name[200];
+    const char *key;         /* "captured" or "reference" */
+    const char *reference_is;
+    json_t *ev;              /* the finding's evidence object (borrowed) */
+    dx_status st;
+    char sha[65];
+    char error[300];
+} crop_job;
+
+typedef struct crop_list {
+    crop_job *jobs;
+    size_t n, cap;
+    atomic_size_t next;
+    const char *case_dir;
+} crop_list;
+
+static crop_job *crop_add(crop_list *cl, const dx_reg_image *im, dx_reg_rect rect, const char *name,
+                          const char *key, json_t *ev)
+{
+    if (cl->n == cl->cap) {
+        size_t cap = cl->cap ? cl->cap * 2 : 32;
+        crop_job *j = realloc(cl->jobs, cap * sizeof *j);
+        if (!j)
+            return NULL;
+        cl->jobs = j, cl->cap = cap;
+    }
+    crop_job *j = &cl->jobs[cl->n++];
+    memset(j, 0, sizeof *j);
+    j->im = im, j->rect = rect, j->key = key, j->ev = ev;
+    dx_strlcpy(j->name, name, sizeof j->name);
+    return j;
+}
+
+static void *crop_worker(void *arg)
+{
+    crop_list *cl = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&cl->next, 1);
+        if (i >= cl->n)
+            break;
+        crop_job *j = &cl->jobs[i];
+        dx_error e = {0};
+        j->st = write_crop(cl->case_dir, j->im == NULL ? &j->own : j->im, j->rect, j->name, j->sha, &e);
+        if (j->st != DX_OK)
+            dx_ins_fmt(j->error, sizeof j->error, "%s", e.message);
+    }
+    return NULL;
+}
+
+static void crops_write(crop_list *cl, int threads)
+{
+    pthread_t tid[8];
+    int started = 0;
+    atomic_init(&cl->next, 0);
+    if (threads > 8)
+        threads = 8;
+    for (int k = 1; k < threads && (size_t)k < cl->n; k++)
+        if (pthread_create(&tid[started], NULL, crop_worker, cl) == 0)
+            started++;
+    crop_worker(cl);
+    for (int k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
 }
 
 static void add_file(json_t *files, const char *rel, const char *role, uint64_t bytes, const char *sha)
@@ -438,7 +510,7 @@ static json_t *region_json(dx_inspection *in, const ins_region *r)
 
 /* Rewrite one finding of dx_rules_finding_json() into the findings.json
  * form: region resolved to side and mm, evidence written, nulls dropped. */
-static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t *files, int index)
+static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, crop_list *cl, int index)
 {
     json_t *o = dx_rules_finding_json(f), *v;
     const char *k;
@@ -482,39 +554,55 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, json_t 
                 json_object_set_new(o, "light", json_string(light));
             if (light) {
                 const dx_reg_image *im = NULL, *ref = NULL;
-                char name[200], base[120], sha[65];
+                char name[200], base[120];
                 safe_name(f->check.id ? f->check.id : "check", base, sizeof base);
                 if (dx_ins_page(in, r.side, light, &im, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.captured.png", index, base);
-                    if (write_crop(in, im, r.rect, name, sha, &e) == DX_OK)
-                        add_evidence(in, ev, files, "captured", name, sha);
+                    crop_add(cl, im, r.rect, name, "captured", ev);
                 }
                 dx_reg_image face = {0};
                 if (ref_is_face && dx_ins_face_image(in, r.rect, &face, &e) == DX_OK) {
                     dx_reg_rect all = {face.x_mm, face.y_mm, face.w * 25.4 / face.dpi,
                                        face.h * 25.4 / face.dpi};
+                    crop_job *j;
                     dx_ins_fmt(name, sizeof name, "%03d-%s.chip-face.png", index, base);
                     /* the whole portrait: no margin around it */
                     all.x += EVIDENCE_MARGIN_MM, all.y += EVIDENCE_MARGIN_MM;
                     all.w -= 2 * EVIDENCE_MARGIN_MM, all.h -= 2 * EVIDENCE_MARGIN_MM;
-                    if (write_crop(in, &face, all, name, sha, &e) == DX_OK) {
-                        add_evidence(in, ev, files, "reference", name, sha);
-                        json_object_set_new(ev, "reference_is", json_string("the chip's DG2 portrait"));
+                    if ((j = crop_add(cl, NULL, all, name, "reference", ev))) {
+                        j->own = face;
+                        j->reference_is = "the chip's DG2 portrait";
+                    } else {
+                        dx_reg_image_free(&face);
                     }
-                    dx_reg_image_free(&face);
                 } else if (!ref_is_face && dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.reference.png", index, base);
-                    if (write_crop(in, ref, r.rect, name, sha, &e) == DX_OK)
-                        add_evidence(in, ev, files, "reference", name, sha);
+                    crop_add(cl, ref, r.rect, name, "reference", ev);
                 }
             }
-            if (json_object_size(ev))
-                json_object_set_new(o, "evidence", ev);
-            else
-                json_decref(ev);
+            /* o holds ev; the crops add to it when written (empty: dropped) */
+            json_object_set_new(o, "evidence", ev);
         }
     }
     return o;
+}
+
+typedef struct report_job {
+    const char *case_dir;
+    const json_t *findings;
+    const char *path;
+    dx_status st;
+    dx_error err;
+    double ms;
+} report_job;
+
+static void *pdf_thread(void *arg)
+{
+    report_job *j = arg;
+    double t0 = dx_ins_now_ms();
+    j->st = dx_report_pdf(j->case_dir, j->findings, j->path, &j->err);
+    j->ms = dx_ins_now_ms() - t0;
+    return NULL;
 }
 
 /* ---- the run ---------------------------------------------------------------- */
@@ -813,12 +901,32 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     t0 = dx_ins_now_ms();
     {
         json_t *arr = json_array();
+        crop_list cl = {.case_dir = in->case_dir};
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         for (size_t i = 0; i < rep.n_findings; i++) {
-            json_t *f = finding_out(in, &rep.findings[i], files, (int)i + 1);
+            json_t *f = finding_out(in, &rep.findings[i], &cl, (int)i + 1);
             if (f)
                 json_array_append_new(arr, f);
             if (rep.findings[i].check.mode == DX_RULES_MANDATORY && rep.findings[i].result == DX_RULES_FAILED)
                 out->mandatory_failed = true;
+        }
+        crops_write(&cl, ncpu > 1 ? (int)ncpu : 1);
+        for (size_t i = 0; i < cl.n; i++) {
+            crop_job *j = &cl.jobs[i];
+            if (j->st == DX_OK) {
+                add_evidence(in, j->ev, files, j->key, j->name, j->sha);
+                if (j->reference_is)
+                    json_object_set_new(j->ev, "reference_is", json_string(j->reference_is));
+            } else {
+                dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "evidence %s not written: %s", j->name, j->error);
+            }
+            dx_reg_image_free(&j->own);
+        }
+        free(cl.jobs);
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+            json_t *f = json_array_get(arr, i), *ev = json_object_get(f, "evidence");
+            if (ev && json_object_size(ev) == 0)
+                json_object_del(f, "evidence");
         }
         json_object_set_new(root, "findings", arr);
     }
@@ -867,15 +975,26 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         t0 = dx_ins_now_ms();
         dx_ins_fmt(out->report_html, sizeof out->report_html, "%s/report.html", in->case_dir);
         dx_ins_fmt(out->report_pdf, sizeof out->report_pdf, "%s/report.pdf", in->case_dir);
+        /* the two reports at once: both only read findings.json's tree */
+        report_job pdf = {in->case_dir, root, out->report_pdf, DX_OK, {0}, 0};
+        pthread_t tid;
+        bool threaded = pthread_create(&tid, NULL, pdf_thread, &pdf) == 0;
+        if (!threaded)
+            pdf_thread(&pdf);
         if (dx_report_html(in->case_dir, root, out->report_html, &e) != DX_OK) {
             dx_ins_progress(in, "report", "report.html not written: %s", e.message);
             out->report_html[0] = '\0';
         }
-        if (dx_report_pdf(in->case_dir, root, out->report_pdf, &e) != DX_OK) {
-            dx_ins_progress(in, "report", "report.pdf not written: %s", e.message);
+        double html_ms = dx_ins_now_ms() - t0;
+        if (threaded)
+            pthread_join(tid, NULL);
+        if (pdf.st != DX_OK) {
+            dx_ins_progress(in, "report", "report.pdf not written: %s", pdf.err.message);
             out->report_pdf[0] = '\0';
         }
         out->report_ms = dx_ins_now_ms() - t0;
+        dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "report.html %.1f ms, report.pdf %.1f ms, both %.1f ms",
+               html_ms, pdf.ms, out->report_ms);
     }
     out->total_ms = dx_ins_now_ms() - t_start;
     out->findings = root;

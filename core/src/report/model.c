@@ -13,6 +13,7 @@
 #include <cairo.h>
 
 #include "host/host_internal.h"
+#include "image/image.h"
 #include "report/report_internal.h"
 
 struct dx_report_chunk {
@@ -317,6 +318,40 @@ static cairo_status_t mem_read(void *closure, unsigned char *data, unsigned int 
 
 cairo_surface_t *dx_report_png_surface(const unsigned char *png, size_t len)
 {
+    /* decoded by image.h (libdeflate for grey and RGB, several times cairo's
+     * libpng reader); anything it refuses goes to cairo's reader, whose error
+     * surface says why */
+    dx_png_image im;
+    dx_error e = {0};
+    if (dx_png_decode(png, len, "image", &im, &e) == DX_OK) {
+        const dx_image_view *v = &im.view;
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)v->width, (int)v->height);
+        if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+            unsigned char *dst = cairo_image_surface_get_data(s);
+            int stride = cairo_image_surface_get_stride(s);
+            /* 16-bit samples are host order: the high byte is p[1] on little-endian */
+            const uint16_t one = 1;
+            int hi = *(const uint8_t *)&one == 1 ? 1 : 0;
+            cairo_surface_flush(s);
+            for (uint32_t y = 0; y < v->height; y++) {
+                const uint8_t *p = (const uint8_t *)v->data + (size_t)y * v->stride;
+                uint32_t *o = (uint32_t *)(void *)(dst + (size_t)y * (size_t)stride);
+                for (uint32_t x = 0; x < v->width; x++) {
+                    uint32_t r, g, b;
+                    switch (v->format) {
+                    case DX_PIX_GRAY8: r = g = b = p[x]; break;
+                    case DX_PIX_GRAY16: r = g = b = p[2 * x + hi]; break;
+                    case DX_PIX_RGB8: r = p[3 * x], g = p[3 * x + 1], b = p[3 * x + 2]; break;
+                    default: r = p[6 * x + hi], g = p[6 * x + 2 + hi], b = p[6 * x + 4 + hi]; break;
+                    }
+                    o[x] = r << 16 | g << 8 | b;
+                }
+            }
+            cairo_surface_mark_dirty(s);
+        }
+        dx_png_image_free(&im);
+        return s;
+    }
     mem_reader r = {png, len, 0};
     return cairo_image_surface_create_from_png_stream(mem_read, &r);
 }
