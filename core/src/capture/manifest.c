@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* syncfs, sync_file_range */
 /* capture.json: building, serialising and atomically writing the manifest. */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,8 +160,8 @@ out:
     return text;
 }
 
-dx_status dx_file_write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                               char sha_hex[65], dx_error *err)
+static dx_status write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                              char sha_hex[65], bool sync, dx_error *err)
 {
     char tmp[4096], final[4096];
     int fd = -1, dfd = -1;
@@ -192,7 +193,7 @@ dx_status dx_file_write_atomic(const char *dir, const char *name, const void *da
         p += w;
         left -= (size_t)w;
     }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0644) != 0 || (sync ? fsync(fd) : sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)) != 0) {
         st = dx_error_set(err, DX_ERR_IO, "syncing %s failed: %s", final, strerror(errno));
         goto fail;
     }
@@ -206,6 +207,8 @@ dx_status dx_file_write_atomic(const char *dir, const char *name, const void *da
         st = dx_error_set(err, DX_ERR_IO, "renaming into %s failed: %s", final, strerror(errno));
         goto fail;
     }
+    if (!sync)
+        return DX_OK;
     dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd); /* make the rename durable; a failure here loses nothing written */
@@ -217,6 +220,33 @@ fail:
         close(fd);
     unlink(tmp);
     return st;
+}
+
+dx_status dx_file_write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                               char sha_hex[65], dx_error *err)
+{
+    return write_atomic(dir, name, data, len, sha_hex, true, err);
+}
+
+dx_status dx_file_write_atomic_deferred(const char *dir, const char *name, const void *data, size_t len,
+                                        char sha_hex[65], dx_error *err)
+{
+    return write_atomic(dir, name, data, len, sha_hex, false, err);
+}
+
+dx_status dx_fs_sync(const char *dir, dx_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
+    if (syncfs(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return dx_error_set(err, DX_ERR_IO, "%s: writing the files to the disk failed: %s", dir,
+                            strerror(e));
+    }
+    close(fd);
+    return DX_OK;
 }
 
 dx_status dx_manifest_write(const dx_manifest *m, const char *dir, dx_error *err)

@@ -416,7 +416,7 @@ dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_erro
     for (size_t i = 0; i < r->n_files; i++) {
         const dx_chip_file *f = &r->files[i];
         if (f->status == DX_OK &&
-            (st = dx_file_write_atomic(dir, f->name, f->data, f->len, NULL, err)) != DX_OK)
+            (st = dx_file_write_atomic_deferred(dir, f->name, f->data, f->len, NULL, err)) != DX_OK)
             return st;
     }
     if (r->aa_attempted && r->aa_status == DX_OK) {
@@ -429,7 +429,7 @@ dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_erro
         free(s);
         char *text = json_dumps(j, JSON_INDENT(2));
         json_decref(j);
-        st = text ? dx_file_write_atomic(dir, "aa.json", text, strlen(text), NULL, err)
+        st = text ? dx_file_write_atomic_deferred(dir, "aa.json", text, strlen(text), NULL, err)
                   : dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
         free(text);
         if (st)
@@ -441,7 +441,7 @@ dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_erro
         size_t plen = 0;
         st = dx_synth_png_encode(&img, 0, &png, &plen, err);
         if (st == DX_OK)
-            st = dx_file_write_atomic(dir, "face.png", png, plen, NULL, err);
+            st = dx_file_write_atomic_deferred(dir, "face.png", png, plen, NULL, err);
         free(png);
         if (st)
             return st;
@@ -456,7 +456,10 @@ dx_status dx_chip_result_write(const dx_chip_result *r, const char *dir, dx_erro
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
     }
     nl[n] = '\n';
-    st = dx_file_write_atomic(dir, "chip.json", nl, n + 1, NULL, err);
+    /* the files above on the disk (one sync for all), then chip.json, which
+     * names them */
+    if ((st = dx_fs_sync(dir, err)) == DX_OK)
+        st = dx_file_write_atomic(dir, "chip.json", nl, n + 1, NULL, err);
     free(nl);
     return st;
 }

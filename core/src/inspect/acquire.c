@@ -112,7 +112,8 @@ static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, i
         double t0 = dx_ins_now_ms();
         if ((st = read_whole(e->path, &data, &len, err)) != DX_OK)
             goto done;
-        st = dx_file_write_atomic(dir, name, data, len, l->sha256, err);
+        /* durable with the rest of the case, before findings.json (dx_fs_sync) */
+        st = dx_file_write_atomic_deferred(dir, name, data, len, l->sha256, err);
         if (st != DX_OK) {
             free(data);
             goto done;

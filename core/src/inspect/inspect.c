@@ -373,7 +373,7 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
         return st;
     dx_ins_fmt(dir, sizeof dir, "%s/evidence", case_dir);
     if ((st = dx_mkdir_p(dir, err)) == DX_OK)
-        st = dx_file_write_atomic(dir, name, png, len, sha, err);
+        st = dx_file_write_atomic_deferred(dir, name, png, len, sha, err); /* synced before findings.json */
     free(png);
     return st;
 }
@@ -968,7 +968,10 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     }
     /* findings.json is final before the reports, which show its SHA-256 */
     dx_ins_fmt(out->findings_path, sizeof out->findings_path, "%s/findings.json", in->case_dir);
-    if ((st = write_json(in->case_dir, "findings.json", root, sha, err)) != DX_OK)
+    /* the copied captures and the evidence crops were written without
+     * waiting for the disk: all on it before findings.json names them */
+    if ((st = dx_fs_sync(in->case_dir, err)) != DX_OK ||
+        (st = write_json(in->case_dir, "findings.json", root, sha, err)) != DX_OK)
         goto fail;
     if (!o->no_reports) {
         dx_error e = {0};
