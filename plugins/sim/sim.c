@@ -10,6 +10,19 @@
  * Settings: sim.scene (scene directory; default <docex.datadir>/scenes/default),
  * sim.devices (number of scanners, default 1).
  *
+ * A two-sided document (an ID card: docex synth writes its back as
+ * <scene>/back/, a scene of its own) is turned over by a simulated operator.
+ * With the option turn=on_repeat (the default), capturing a light that was
+ * already captured since the document was last turned means the operator
+ * turned it: from then on the scanner serves the other side (the back, then
+ * the front again), so capturing every light twice gives the front then the
+ * back.  turn=never keeps the front on the glass whatever is captured.  The
+ * document stays on the glass while the device is closed (a capture set opens
+ * the device once per side): the side shown and the lights captured since the
+ * last turn live in the plugin context, per scanner, and start again at the
+ * front when the scanner opens on another scene.  Placement and noise options
+ * apply to both sides; describe() lists the front's lights.
+ *
  * Beside the scanners "0".."n-1" the plugin offers contactless chip readers
  * "chip0".."chip<m-1>" (setting sim.chip_readers, default 1) whose card is a
  * simulated ePassport chip (chip.h): the card side of ISO/IEC 7816-4 and ICAO
@@ -27,6 +40,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SIM_MAX_DEVICES 64
@@ -48,8 +62,11 @@ enum {
     OPT_SHIFT_X_MM,
     OPT_SHIFT_Y_MM,
     OPT_ROTATION_DEG,
+    OPT_TURN,
     OPT_COUNT
 };
+
+static const char *const turn_choices[] = {"on_repeat", "never", NULL};
 
 static const char *const fail_status_choices[] = {"hardware", "timeout", "busy", "io", NULL};
 static const dx_status fail_status_values[] = {DX_ERR_HARDWARE, DX_ERR_TIMEOUT, DX_ERR_BUSY,
@@ -81,15 +98,28 @@ static const dxp_option sim_options[OPT_COUNT] = {
     [OPT_ROTATION_DEG] = {"rotation_deg", DXP_OPT_FLOAT, DXP_UNIT_DEGREE, 0, 0, -180.0, 180.0,
                           NULL, "0",
                           "document rotation about the image centre, counter-clockwise"},
+    [OPT_TURN] = {"turn", DXP_OPT_ENUM, DXP_UNIT_NONE, 0, 0, 0, 0, turn_choices, "on_repeat",
+                  "a two-sided scene (<scene>/back/): on_repeat, capturing a light again since "
+                  "the last turn turns the document over; never, the front stays up"},
 };
 
 /* ---- state --------------------------------------------------------------- */
+
+/* What lies on a scanner's glass, kept while the device is closed: only the
+ * holder of the scanner (open[] claimed) touches it. */
+typedef struct sim_glass {
+    char *scene;           /* the scene directory it holds, NULL: none yet */
+    unsigned side;         /* 0: the front is up, 1: the back */
+    bool *seen;            /* per light of the front scene: captured since the last turn */
+    uint32_t n_seen;
+} sim_glass;
 
 struct dxp_plugin_ctx {
     const dxp_host *host;
     pthread_mutex_t lock; /* guards open[] and reader_open[] */
     bool open[SIM_MAX_DEVICES];
     bool reader_open[SIM_MAX_READERS];
+    sim_glass glass[SIM_MAX_DEVICES];
 };
 
 struct dxp_device {
@@ -98,6 +128,8 @@ struct dxp_device {
     unsigned index;
     sim_reader *reader;    /* a chip reader ("chip<index>"); NULL for a scanner */
     sim_scene scene;
+    sim_scene back;        /* <scene>/back, when has_back */
+    bool has_back;
     uint32_t dpi[1];
 
     dxp_value opt[OPT_COUNT];
@@ -143,6 +175,10 @@ static void sim_fini(dxp_plugin_ctx *ctx)
 {
     if (!ctx)
         return;
+    for (size_t i = 0; i < SIM_MAX_DEVICES; i++) {
+        free(ctx->glass[i].scene);
+        free(ctx->glass[i].seen);
+    }
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }
@@ -253,6 +289,80 @@ static dx_status apply_default(dxp_device *dev, int i)
 }
 
 static void sim_close(dxp_device *dev);
+
+/* A second side: <dir>/back/scene.json makes <dir>/back a scene of its own,
+ * which must then load. */
+static dx_status load_back(dxp_device *dev, const char *dir)
+{
+    char sub[SIM_PATH_MAX], manifest[SIM_PATH_MAX + 16];
+    struct stat sb;
+    dx_status st;
+    if ((size_t)snprintf(sub, sizeof sub, "%s/back", dir) >= sizeof sub)
+        return DX_OK; /* no room for a back: a one-sided document */
+    snprintf(manifest, sizeof manifest, "%s/scene.json", sub);
+    if (stat(manifest, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return DX_OK;
+    if ((st = sim_scene_load(dev->host, sub, &dev->back)) != DX_OK) {
+        dxp_log(dev->host, DXP_LOG_ERROR, "scene %s: its back (%s) does not load: %s", dir, sub,
+                dx_status_str(st));
+        return st;
+    }
+    dev->has_back = true;
+    return DX_OK;
+}
+
+/* The scanner's glass now holds the scene in `dir`: the same document as
+ * before keeps its side up; another starts with the front up. */
+static dx_status glass_hold(dxp_device *dev, const char *dir)
+{
+    sim_glass *g = &dev->ctx->glass[dev->index];
+    char *scene;
+    bool *seen;
+    if (g->scene && strcmp(g->scene, dir) == 0 && g->n_seen == dev->scene.n_lights) {
+        if (!dev->has_back)
+            g->side = 0; /* the back went away since: the front is all there is */
+        return DX_OK;
+    }
+    scene = malloc(strlen(dir) + 1);
+    seen = calloc(dev->scene.n_lights, sizeof *seen);
+    if (!scene || !seen) {
+        free(scene);
+        free(seen);
+        return DX_ERR_NO_MEMORY;
+    }
+    memcpy(scene, dir, strlen(dir) + 1);
+    free(g->scene);
+    free(g->seen);
+    g->scene = scene;
+    g->seen = seen;
+    g->n_seen = dev->scene.n_lights;
+    g->side = 0;
+    return DX_OK;
+}
+
+/* The side a capture under the front scene's light `li` shows: the other
+ * one when the operator turns the document over first (turn=on_repeat and
+ * the light was captured since the last turn). */
+static unsigned glass_side(const dxp_device *dev, uint32_t li)
+{
+    const sim_glass *g = &dev->ctx->glass[dev->index];
+    bool turn = dev->has_back && strcmp(dev->opt[OPT_TURN].s, "on_repeat") == 0 &&
+                li < g->n_seen && g->seen[li];
+    return dev->has_back ? g->side ^ (turn ? 1u : 0u) : 0u;
+}
+
+/* The light of the scene on the glass under the front's light `fl`; NULL
+ * (logged) when that side has no such image. */
+static sim_light *side_light(dxp_device *dev, unsigned side, sim_light *fl)
+{
+    sim_light *l;
+    if (side == 0)
+        return fl;
+    if (!(l = sim_scene_find(&dev->back, fl->name)))
+        dxp_log(dev->host, DXP_LOG_ERROR, "scene %s: the back has no %s.png, the front has",
+                dev->back.dir, fl->name);
+    return l;
+}
 
 /* Index of a reader id "chip<N>" (no leading zeros), -1 when id is not one. */
 static long reader_index(const char *id)
@@ -367,6 +477,8 @@ static dx_status sim_open(dxp_plugin_ctx *ctx, const char *id, dxp_device **out)
         goto fail;
     if ((st = sim_scene_load(ctx->host, dir, &dev->scene)) != DX_OK)
         goto fail;
+    if ((st = load_back(dev, dir)) != DX_OK || (st = glass_hold(dev, dir)) != DX_OK)
+        goto fail;
     dev->dpi[0] = dev->scene.dpi;
     for (int i = 0; i < OPT_COUNT; i++)
         if ((st = apply_default(dev, i)) != DX_OK)
@@ -402,6 +514,7 @@ static void sim_close(dxp_device *dev)
         return;
     }
     sim_scene_free(&dev->scene);
+    sim_scene_free(&dev->back);
     pthread_cond_destroy(&dev->cond);
     pthread_mutex_destroy(&dev->lock);
     pthread_mutex_lock(&dev->ctx->lock);
@@ -521,6 +634,9 @@ static dx_status sim_get_frame_format(dxp_device *dev, const char *illumination,
         return DX_ERR_DISCONNECTED;
     if (!(l = sim_scene_find(&dev->scene, illumination)))
         return DX_ERR_INVALID_ARG;
+    /* what the next capture under this light will show */
+    if (!(l = side_light(dev, glass_side(dev, (uint32_t)(l - dev->scene.lights)), l)))
+        return DX_ERR_DATA;
     memset(fmt, 0, sizeof *fmt);
     fmt->format = l->format;
     fmt->width = l->width;
@@ -618,6 +734,9 @@ static dx_status sim_capture(dxp_device *dev, const char *illumination, void *bu
                              dxp_frame_meta *meta)
 {
     sim_light *l;
+    sim_glass *g;
+    uint32_t li;
+    unsigned side;
     dx_status st;
 
     if (!dev || !illumination || !buf || !meta)
@@ -626,12 +745,23 @@ static dx_status sim_capture(dxp_device *dev, const char *illumination, void *bu
         return DX_ERR_UNSUPPORTED;
     if (dev->disconnected)
         return DX_ERR_DISCONNECTED;
+    g = &dev->ctx->glass[dev->index];
     if (!(l = sim_scene_find(&dev->scene, illumination)))
         return DX_ERR_INVALID_ARG;
+    li = (uint32_t)(l - dev->scene.lights);
+    side = glass_side(dev, li);
+    if (!(l = side_light(dev, side, l)))
+        return DX_ERR_DATA;
     if (size < (size_t)l->width * l->height * dxp_pixel_size(l->format))
         return DX_ERR_INVALID_ARG;
     memset(meta, 0, sizeof *meta);
     meta->exposure_us = -1;
+    if (side != g->side) { /* the operator turned the document over */
+        g->side = side;
+        memset(g->seen, 0, g->n_seen * sizeof *g->seen);
+        dxp_log(dev->host, DXP_LOG_INFO, "device %u: %s captured again: the document was "
+                "turned over, the %s is up", dev->index, illumination, side ? "back" : "front");
+    }
 
     pthread_mutex_lock(&dev->lock);
     dev->capturing = true;
@@ -639,6 +769,8 @@ static dx_status sim_capture(dxp_device *dev, const char *illumination, void *bu
     pthread_mutex_unlock(&dev->lock);
 
     st = capture_body(dev, l, buf, meta);
+    if (st == DX_OK && li < g->n_seen)
+        g->seen[li] = true;
 
     pthread_mutex_lock(&dev->lock);
     dev->capturing = false;

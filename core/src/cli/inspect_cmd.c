@@ -1,16 +1,19 @@
 /* docex inspect — one command from a document (or a capture set) to a
  * verdict with its evidence. */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "inspect/inspect.h"
 
 static const char inspect_help[] =
-    "usage: docex inspect (--device ID [--chip DEVICE] | --from DIR [--chip DEVICE])\n"
+    "usage: docex inspect (--device ID [--chip DEVICE] [--sides auto|front] |\n"
+    "                      --from DIR [--chip DEVICE])\n"
     "                     [--specimen ID|auto] --out CASE [--json] [options]\n"
     "\n"
     "Inspect a document: capture it under every light its specimen needs (--device)\n"
@@ -20,8 +23,16 @@ static const char inspect_help[] =
     "case directory CASE (new or empty): capture/, chip/, evidence/, findings.json\n"
     "(share/schemas/findings.schema.json), report.html and report.pdf.\n"
     "\n"
+    "A two-sided document on the glass (an ID card, its MRZ on the back) is\n"
+    "captured side by side: after the front, when the specimen has two sides or\n"
+    "the front shows no MRZ, docex asks for the document to be turned over (on a\n"
+    "terminal: press Enter, or q and Enter to inspect the front only) and\n"
+    "captures the back into CASE/capture/<side>/.\n"
+    "\n"
     "  --device ID        the scanner (docex devices)\n"
     "  --settings K=V,..  the scanner's options\n"
+    "  --sides auto|front auto (default): the back too when the document has one;\n"
+    "                     front: the front only, never ask to turn it over\n"
     "  --from DIR         capture.json / scene.json directory (a second side in DIR/back)\n"
     "  --chip DEVICE      the chip reader (sim:chip0, pcsc:...)\n"
     "  --specimen ID|auto the specimen (default auto: identified from the MRZ)\n"
@@ -49,6 +60,39 @@ static void on_progress(const char *stage, const char *message, void *user)
 {
     if (!*(const bool *)user)
         fprintf(stderr, "%-12s %s\n", stage, message);
+}
+
+/* Between the two sides: on a terminal, ask the operator to turn the document
+ * over and wait for Enter (q and Enter, end of input or an interrupt: stop at
+ * one side); otherwise say that the document must have been turned over. */
+static int on_turn_over(const char *side, void *user)
+{
+    char line[64];
+    if (!isatty(STDIN_FILENO)) {
+        if (!*(const bool *)user)
+            fprintf(stderr, "%-12s capturing side %s: the document must have been turned over\n",
+                    "capture", side);
+        return 0;
+    }
+    fprintf(stderr, "Turn the document over on the glass (side %s), then press Enter "
+                    "(or q and Enter to inspect one side only) ", side);
+    fflush(stderr);
+    for (;;) {
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+        if (interrupted) {
+            fputc('\n', stderr);
+            return 1;
+        }
+        /* poll wakes on a signal (never restarted): Ctrl-C stops the wait */
+        int n = poll(&p, 1, 250);
+        if (n < 0 || (n > 0 && !(p.revents & POLLIN)))
+            return 1;
+        if (n > 0)
+            break;
+    }
+    if (!fgets(line, sizeof line, stdin))
+        return 1;
+    return line[0] == 'q' || line[0] == 'Q';
 }
 
 static bool parse_date(const char *s, int32_t *out)
@@ -150,7 +194,7 @@ int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv)
     dx_inspect_options o;
     dx_inspect_result r;
     dx_error err = {0};
-    bool json = false;
+    bool json = false, sides_given = false;
     dx_host *host = NULL;
     memset(&o, 0, sizeof o);
     for (int i = 1; i < argc; i++) {
@@ -169,6 +213,17 @@ int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv)
         i++;
         if (!strcmp(a, "--device")) o.device = v;
         else if (!strcmp(a, "--settings")) o.device_settings = v;
+        else if (!strcmp(a, "--sides")) {
+            if (!strcmp(v, "auto"))
+                o.sides = DX_INSPECT_SIDES_AUTO;
+            else if (!strcmp(v, "front"))
+                o.sides = DX_INSPECT_SIDES_FRONT;
+            else {
+                dx_cli_error("inspect", "--sides %s: expected auto or front", v);
+                return DX_EXIT_ERROR;
+            }
+            sides_given = true;
+        }
         else if (!strcmp(a, "--from")) o.from_dir = v;
         else if (!strcmp(a, "--chip")) o.chip_device = v;
         else if (!strcmp(a, "--specimen")) o.specimen = v;
@@ -210,6 +265,10 @@ int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv)
         dx_cli_error("inspect", "--settings goes with --device");
         return DX_EXIT_ERROR;
     }
+    if (sides_given && !o.device) {
+        dx_cli_error("inspect", "--sides goes with --device (--from DIR takes the sides DIR holds)");
+        return DX_EXIT_ERROR;
+    }
     if (o.device || o.chip_device) {
         if (!(host = dx_cli_host(g)))
             return DX_EXIT_ERROR;
@@ -219,6 +278,8 @@ int dx_cmd_inspect(const dx_cli_globals *g, int argc, char **argv)
     o.interrupt = &interrupted;
     o.progress = on_progress;
     o.progress_user = &json;
+    o.turn_over = on_turn_over;
+    o.turn_over_user = &json;
     if (dx_inspect_run(host, &o, &r, &err) != DX_OK) {
         char cap[4200];
         struct stat sb;

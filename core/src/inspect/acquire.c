@@ -224,15 +224,27 @@ static void capture_progress(const char *illumination, const char *file, dx_stat
         dx_ins_progress(in, "capture", "%s failed: %s", illumination, message ? message : "");
 }
 
-dx_status dx_ins_acquire_device(dx_inspection *in, dx_host *host, json_t *warnings, dx_error *err)
+/* Capture side in->n_sides (named `name`) into CASE/capture (the first) or
+ * CASE/capture/<name>: the specimen's lights, else every light the device
+ * offers.  A light that failed is a warning; nothing captured is an error. */
+static dx_status capture_side(dx_inspection *in, dx_host *host, const char *name, json_t *warnings,
+                              dx_error *err)
 {
     const char *lights[DX_SPECIMEN_MAX_ILLUMINATIONS + 1] = {NULL};
     dx_capture_options co;
     dx_capture_set *set = NULL;
-    char dir[4300];
+    char dir[4300], sub[300];
     dx_status st, cst;
     dx_error ce = {0};
-    dx_ins_fmt(dir, sizeof dir, "%s/capture", in->case_dir);
+    size_t s = in->n_sides;
+    if (s >= INS_MAX_SIDES)
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "side %s: a document has at most %d sides",
+                            name, INS_MAX_SIDES);
+    if (s == 0)
+        dx_ins_fmt(sub, sizeof sub, "capture");
+    else
+        dx_ins_fmt(sub, sizeof sub, "capture/%s", name);
+    dx_ins_fmt(dir, sizeof dir, "%s/%s", in->case_dir, sub);
     memset(&co, 0, sizeof co);
     co.device = in->o->device;
     co.device_settings = in->o->device_settings;
@@ -245,36 +257,163 @@ dx_status dx_ins_acquire_device(dx_inspection *in, dx_host *host, json_t *warnin
             lights[i] = si->illuminations[i];
         co.illuminations = lights;
     }
-    dx_ins_progress(in, "capture", "%s: capturing %s", in->o->device,
-             in->spec ? "the specimen's lights" : "every light the device offers");
+    dx_ins_progress(in, "capture", "%s: capturing %s%s%s", in->o->device,
+                    in->spec ? "the specimen's lights" : "every light the device offers",
+                    s ? ", side " : "", s ? name : "");
     cst = dx_capture_set_write(host, &co, capture_progress, in, &ce);
     if (cst != DX_OK)
-        json_array_append_new(warnings, json_sprintf("capture: %s", ce.message));
+        json_array_append_new(warnings, s ? json_sprintf("capture of side %s: %s", name, ce.message)
+                                          : json_sprintf("capture: %s", ce.message));
     if ((st = dx_capture_set_open(dir, &set, err)) != DX_OK) {
         if (cst != DX_OK)
             return dx_error_set(err, cst, "%s", ce.message);
         return st;
     }
-    ins_side *side = &in->sides[0];
+    ins_side *side = &in->sides[s];
+    memset(side, 0, sizeof *side);
     dx_strlcpy(side->dir, dir, sizeof side->dir);
-    dx_strlcpy(side->name, "front", sizeof side->name);
+    dx_strlcpy(side->name, name, sizeof side->name);
     for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
         const dx_capture_entry *e = &set->entries[i];
         ins_light *l = &side->lights[side->n_lights++];
         char rel[256];
         const char *base = strrchr(e->path, '/');
-        dx_ins_fmt(rel, sizeof rel, "capture/%s", base ? base + 1 : e->path);
+        dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, base ? base + 1 : e->path);
         light_init(l, in->case_dir, rel, e->illumination);
         memcpy(l->sha256, e->sha256, sizeof l->sha256);
         l->dpi = e->dpi;
     }
     dx_capture_set_close(set);
-    in->n_sides = 1;
     if (side->n_lights == 0)
-        return dx_error_set(err, cst != DX_OK ? cst : DX_ERR_NOT_FOUND, "%s: nothing captured%s%s",
-                            in->o->device, cst != DX_OK ? ": " : "", cst != DX_OK ? ce.message : "");
+        return dx_error_set(err, cst != DX_OK ? cst : DX_ERR_NOT_FOUND, "%s: nothing captured%s%s%s%s",
+                            in->o->device, s ? " of side " : "", s ? name : "",
+                            cst != DX_OK ? ": " : "", cst != DX_OK ? ce.message : "");
+    in->n_sides = s + 1;
     if (dx_ins_interrupted(in))
         return dx_error_set(err, DX_ERR_CANCELLED, "interrupted after the capture");
     return DX_OK;
 }
 
+dx_status dx_ins_acquire_device(dx_inspection *in, dx_host *host, json_t *warnings, dx_error *err)
+{
+    in->n_sides = 0;
+    return capture_side(in, host, "front", warnings, err);
+}
+
+/* A side name as a directory name: [a-z0-9_-], else "back". */
+static const char *side_dir_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n >= sizeof ((ins_side *)0)->name || strcmp(name, "capture") == 0 ||
+        strcmp(name, "chip") == 0)
+        return "back";
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '_' || name[i] == '-'))
+            return "back";
+    return name;
+}
+
+dx_status dx_ins_acquire_back(dx_inspection *in, dx_host *host, const char *name, const char *why,
+                              json_t *warnings, dx_error *err)
+{
+    dx_status st;
+    dx_error e = {0};
+    name = side_dir_name(name);
+    if (in->o->sides == DX_INSPECT_SIDES_FRONT) {
+        json_array_append_new(warnings, json_sprintf("side %s was not captured (the front only was "
+                                                     "asked for), although %s", name, why));
+        dx_ins_progress(in, "capture", "side %s not captured: the front only was asked for", name);
+        return DX_OK;
+    }
+    dx_ins_progress(in, "capture", "side %s next (%s): the document must be turned over", name, why);
+    if (in->o->turn_over && in->o->turn_over(name, in->o->turn_over_user) != 0) {
+        if (dx_ins_interrupted(in))
+            return dx_error_set(err, DX_ERR_CANCELLED, "interrupted before side %s was captured", name);
+        json_array_append_new(warnings, json_sprintf("side %s was not captured: the operator did not "
+                                                     "turn the document over; only the front is "
+                                                     "inspected, although %s", name, why));
+        dx_ins_progress(in, "capture", "side %s not captured: the operator stopped at one side", name);
+        return DX_OK;
+    }
+    if (dx_ins_interrupted(in))
+        return dx_error_set(err, DX_ERR_CANCELLED, "interrupted before side %s was captured", name);
+    st = capture_side(in, host, name, warnings, &e);
+    if (st == DX_ERR_CANCELLED)
+        return dx_error_set(err, st, "side %s: %s", name, e.message);
+    if (st != DX_OK) {
+        /* the front is there: inspect it, and say why the back is not */
+        json_array_append_new(warnings, json_sprintf("side %s was not captured: %s", name, e.message));
+        dx_ins_progress(in, "capture", "side %s not captured: %s", name, e.message);
+    }
+    return DX_OK;
+}
+
+/* ---- was the document turned over? ---------------------------------------- */
+
+/* The side check compares at this resolution: the page's layout, not its print. */
+#define SIDE_CHECK_DPI 50.0
+/* The second capture is taken for the first side when it resembles the
+ * first side's reference by this much more than the second side's (NCC). */
+#define SIDE_CHECK_MARGIN 0.15
+
+/* The image turned by 180 degrees, in place (the same page rectangle). */
+static void turn_half(dx_reg_image *im)
+{
+    size_t n = (size_t)im->w * (size_t)im->h, ch = (size_t)im->ch;
+    for (size_t i = 0, j = n - 1; i < j; i++, j--)
+        for (size_t c = 0; c < ch; c++) {
+            float t = im->px[i * ch + c];
+            im->px[i * ch + c] = im->px[j * ch + c];
+            im->px[j * ch + c] = t;
+        }
+}
+
+/* NCC of the low-resolution page `low` (either way up) with a reference. */
+static double side_ncc(dx_reg_image *low, const dx_reg_image *ref, dx_reg_rect inner)
+{
+    dx_measure_similarity sm;
+    dx_error e = {0};
+    double best = -2;
+    for (int k = 0; k < 2; k++) {
+        if (dx_measure_similarity_of(low, inner, ref, inner, 1.0, &sm, &e) == DX_OK && sm.ncc > best)
+            best = sm.ncc;
+        turn_half(low); /* twice: as it was */
+    }
+    return best;
+}
+
+void dx_ins_check_sides(dx_inspection *in, json_t *warnings)
+{
+    const dx_reg_image *ref0, *ref1;
+    dx_reg_image low = {0};
+    dx_error e = {0};
+    ins_light *l;
+    if (!in->spec || in->n_sides < 2 || dx_specimen_info_get(in->spec)->n_sides < 2 ||
+        !(l = dx_ins_light(in, 1, "white")))
+        return;
+    /* the references, and side 2's registration, are needed by the rules too:
+     * made once, kept */
+    if (dx_ins_reference(in, 0, "white", &ref0, NULL, NULL, &e) != DX_OK ||
+        dx_ins_reference(in, 1, "white", &ref1, NULL, NULL, &e) != DX_OK ||
+        dx_ins_register(in, 1, &e) != DX_OK || dx_ins_light_load(in, l, &e) != DX_OK ||
+        dx_reg_resample(&l->png.view, &in->sides[1].t, SIDE_CHECK_DPI, NULL, &low, &e) != DX_OK) {
+        dx_log(DX_CAT_INSPECT, DX_LOG_INFO, "side check not made: %s", e.message);
+        dx_reg_image_free(&low);
+        return;
+    }
+    dx_reg_rect inner = {5, 5, in->page_w_mm - 10, in->page_h_mm - 10};
+    double as0 = side_ncc(&low, ref0, inner), as1 = side_ncc(&low, ref1, inner);
+    dx_reg_image_free(&low);
+    dx_log(DX_CAT_INSPECT, DX_LOG_INFO, "side check: %s under white resembles side %s's reference "
+           "by NCC %.3f, side %s's by %.3f", l->rel, in->sides[0].name, as0, in->sides[1].name, as1);
+    if (as0 > as1 + SIDE_CHECK_MARGIN) {
+        json_array_append_new(warnings, json_sprintf("the second capture looks like side %s: was the "
+                                                     "document turned over? (%s under white: NCC %.2f "
+                                                     "with side %s's reference, %.2f with side %s's)",
+                                                     in->sides[0].name, l->rel, as0, in->sides[0].name,
+                                                     as1, in->sides[1].name));
+        dx_ins_progress(in, "capture", "the second capture looks like side %s: was the document "
+                        "turned over?", in->sides[0].name);
+    }
+}

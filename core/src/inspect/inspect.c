@@ -78,11 +78,12 @@ static dx_status case_dir_prepare(const char *dir, dx_error *err)
 
 /* ---- the MRZ -------------------------------------------------------------- */
 
-static void read_mrz(dx_inspection *in, int32_t today)
+/* The MRZ of the sides from `first` on (the earlier ones showed none). */
+static void read_mrz(dx_inspection *in, int32_t today, size_t first)
 {
     static const char *const order[] = {"ir870", "ir950", "ir730", "white"};
     dx_mrz_options po = {.today = today};
-    for (size_t s = 0; s < in->n_sides && !in->have_mrz; s++) {
+    for (size_t s = first; s < in->n_sides && !in->have_mrz; s++) {
         for (size_t k = 0; k < sizeof order / sizeof order[0] && !in->have_mrz; k++) {
             ins_light *l = dx_ins_light(in, s, order[k]);
             dx_error e = {0};
@@ -101,8 +102,14 @@ static void read_mrz(dx_inspection *in, int32_t today)
             }
         }
     }
-    if (!in->have_mrz)
+    if (in->have_mrz)
+        return;
+    if (in->n_sides == 1)
         dx_ins_progress(in, "mrz", "no MRZ found");
+    else if (first + 1 == in->n_sides)
+        dx_ins_progress(in, "mrz", "no MRZ found on side %s either", in->sides[first].name);
+    else
+        dx_ins_progress(in, "mrz", "no MRZ found on any side");
 }
 
 static json_t *json_from_text(char *text)
@@ -682,6 +689,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     const char *rules_dir, *trust;
     int32_t today;
     double t_start = dx_ins_now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
+    bool back_tried = false; /* --device: the back was captured, or could not be */
     memset(&rep, 0, sizeof rep);
     if (out)
         memset(out, 0, sizeof *out);
@@ -717,31 +725,56 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     if ((st = case_dir_prepare(in->case_dir, err)) != DX_OK)
         goto fail;
 
-    /* 1. captures (with --specimen ID the device captures its lights) */
+    /* 1. captures (with --specimen ID the device captures its lights, and
+     * both sides when the specimen has two) */
     if (o->specimen && strcmp(o->specimen, "auto") != 0 && o->device &&
         (st = dx_specimen_open(o->specimens_dir, o->specimen, &in->spec, err)) != DX_OK)
         goto fail;
     st = o->device ? dx_ins_acquire_device(in, host, warnings, err) : dx_ins_acquire_dir(in, err);
+    if (st == DX_OK && o->device && in->spec && dx_specimen_info_get(in->spec)->n_sides > 1) {
+        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
+        char why[160];
+        dx_ins_fmt(why, sizeof why, "specimen %s has two sides", si->id);
+        back_tried = true;
+        st = dx_ins_acquire_back(in, host, si->sides[1], why, warnings, err);
+    }
     dx_specimen_close(in->spec);
     in->spec = NULL;
     if (st != DX_OK)
         goto fail;
-    for (size_t s = 0; s < in->n_sides; s++)
-        for (size_t i = 0; i < in->sides[s].n_lights; i++) {
-            ins_light *l = &in->sides[s].lights[i];
-            add_file(files, l->rel, "capture", file_size(l->path), l->sha256);
-        }
 
-    /* 2. the MRZ */
+    /* 2. the MRZ; from a device with no specimen asked for, on the back when
+     * the front shows none (a TD1 card's MRZ is on its back) */
     t0 = dx_ins_now_ms();
-    read_mrz(in, today);
+    read_mrz(in, today, 0);
     t_mrz = dx_ins_now_ms() - t0;
+    if (!in->have_mrz && o->device && !back_tried && in->n_sides == 1 &&
+        (!o->specimen || strcmp(o->specimen, "auto") == 0)) {
+        back_tried = true;
+        if ((st = dx_ins_acquire_back(in, host, "back", "the front shows no MRZ", warnings, err)) != DX_OK)
+            goto fail;
+        if (in->n_sides > 1) {
+            t0 = dx_ins_now_ms();
+            read_mrz(in, today, 1);
+            t_mrz += dx_ins_now_ms() - t0;
+        }
+    }
 
     /* 3. the specimen */
     format_page_size(in);
     if ((st = dx_ins_identify(in, &spec_part, err)) != DX_OK)
         goto fail;
     format_page_size(in);
+    if (in->spec && o->device && !back_tried && in->n_sides == 1 &&
+        dx_specimen_info_get(in->spec)->n_sides > 1) {
+        /* identified as a two-sided document of which one side is captured */
+        const dx_specimen_info *si = dx_specimen_info_get(in->spec);
+        char why[160];
+        dx_ins_fmt(why, sizeof why, "the document is a %s, which has two sides", si->id);
+        back_tried = true;
+        if ((st = dx_ins_acquire_back(in, host, si->sides[1], why, warnings, err)) != DX_OK)
+            goto fail;
+    }
     if (in->spec) {
         const dx_specimen_info *si = dx_specimen_info_get(in->spec);
         for (size_t s = 0; s < in->n_sides && s < si->n_sides; s++)
@@ -760,6 +793,14 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
         in->j_specimen = json_from_text(dx_specimen_to_json(in->spec));
     }
+    /* a back captured from a device: was the document really turned over? */
+    if (o->device)
+        dx_ins_check_sides(in, warnings);
+    for (size_t s = 0; s < in->n_sides; s++)
+        for (size_t i = 0; i < in->sides[s].n_lights; i++) {
+            ins_light *l = &in->sides[s].lights[i];
+            add_file(files, l->rel, "capture", file_size(l->path), l->sha256);
+        }
     dx_ins_progress(in, "specimen", "%s", json_string_value(json_object_get(spec_part, "message")));
     if (in->have_mrz) {
         char *text = dx_mrz_read_to_json(&in->mrz, dx_ins_light(in, in->mrz_side, in->mrz_light)->rel);

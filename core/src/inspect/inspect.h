@@ -7,7 +7,10 @@
  *   1. captures: every light of the specimen (or every light the device
  *      offers) through dx_capture_set_write() into CASE/capture/, or the
  *      files of a capture set / synth scene copied there with their SHA-256
- *      (a second side, e.g. a card's back, in CASE/capture/<side>/);
+ *      (a second side, e.g. a card's back, in CASE/capture/<side>/); from a
+ *      device the back is captured into CASE/capture/<side>/ once the
+ *      operator has turned the document over (options' turn_over), when
+ *      the specimen has two sides or the front shows no MRZ;
  *   2. the MRZ, read from the capture its ink shows best (ir870 first);
  *   3. the specimen: the one asked for, or identified from the MRZ (document
  *      code, issuing state, format), narrowed by validity dates and by
@@ -44,6 +47,18 @@
 #define DX_INSPECT_DEFAULT_DPI 300.0
 
 typedef void (*dx_inspect_progress)(const char *stage, const char *message, void *user);
+/* Asks the operator to turn the document over on the glass so that side
+ * `side_name` (the specimen's name, or "back") faces the scanner; returns
+ * 0 once it is done, non-zero to stop at one side (the inspection then goes
+ * on with the front only, and says so in its warnings).  Called from the
+ * calling thread, between two captures; it may block as long as it needs. */
+typedef int (*dx_inspect_turn_over)(const char *side_name, void *user);
+
+/* Which sides a --device inspection captures. */
+typedef enum dx_inspect_sides {
+    DX_INSPECT_SIDES_AUTO = 0,  /* the back too when the document has one (see below) */
+    DX_INSPECT_SIDES_FRONT,     /* the front only; turn_over is never called */
+} dx_inspect_sides;
 
 typedef struct dx_inspect_options {
     /* exactly one source: a scanner, or a directory */
@@ -64,6 +79,13 @@ typedef struct dx_inspect_options {
     const volatile sig_atomic_t *interrupt;
     dx_inspect_progress progress; /* may be NULL; called from the calling thread */
     void *progress_user;
+    /* --device: the back is captured after the front when the specimen asked
+     * for has two sides, or (specimen auto) the front shows no MRZ, or the
+     * specimen identified has two sides; turn_over is called first (NULL: go
+     * on without asking). */
+    dx_inspect_sides sides;
+    dx_inspect_turn_over turn_over;
+    void *turn_over_user;
 } dx_inspect_options;
 
 typedef struct dx_inspect_result {

@@ -105,8 +105,19 @@ bool dx_ins_interrupted(dx_inspection *in);
 /* --from: copy the set (side 1) and a subdirectory set (side 2, a card's
  * back) into CASE/capture[/NAME] with a capture.json each. */
 dx_status dx_ins_acquire_dir(dx_inspection *in, dx_error *err);
-/* --device: capture the lights into CASE/capture. */
+/* --device: capture the lights into CASE/capture (side 1, "front"). */
 dx_status dx_ins_acquire_device(dx_inspection *in, dx_host *host, json_t *warnings, dx_error *err);
+/* --device: the second side `name` (a directory name; else "back") into
+ * CASE/capture/<name>, once opts->turn_over said the document was turned
+ * over.  `why` ends the warnings when it is not captured (the front only was
+ * asked for, the operator stopped, the capture failed): then DX_OK with one
+ * side.  An error only when interrupted. */
+dx_status dx_ins_acquire_back(dx_inspection *in, dx_host *host, const char *name, const char *why,
+                              json_t *warnings, dx_error *err);
+/* With a two-sided specimen: a warning when the second capture looks more
+ * like the first side's reference than the second's under white (a low
+ * resolution NCC; the document was not turned over).  Never fails. */
+void dx_ins_check_sides(dx_inspection *in, json_t *warnings);
 
 /* page.c */
 /* CLOCK_MONOTONIC in ms. */

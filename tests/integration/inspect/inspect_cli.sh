@@ -40,8 +40,64 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"] == 
 # the document on the (simulated) glass: capture, MRZ, chip, rules
 insp 0 --device sim:0 --chip sim:chip0 --out "$T/c3" --specimen auto
 expect_grep "$T/out" '^verdict: passed$'
+# a passport page has one side: nothing asked, nothing more captured
+expect_no_grep "$T/err" 'side back'
+[ "$(jq -c '[.registration[].side]' "$T/c3/findings.json")" = '["data_page"]' ] && ok \
+  || bad "one-sided device capture: $(jq -c '[.registration[].side]' "$T/c3/findings.json")"
 [ "$(jq -r .source.kind "$T/c3/findings.json")" = device ] && ok || bad "source kind"
 check_manifest "$T/c3/capture"
+
+# a two-sided card on the (simulated) glass, no --specimen: the front shows no
+# MRZ, so docex asks for the card to be turned over (stdin is no terminal: it
+# says so and goes on; the sim turns the card when a light is captured again)
+# and reads the MRZ on the back
+ID=$T/idcard
+"$DOCEX" synth --specimen UTO-ID-2021 --out "$ID" --dpi 300 --seed 5 --today 20261127 >/dev/null \
+  || bad "synth UTO-ID-2021 failed"
+IDL=white,uv365,uv254,ir870,white_transmitted,ir_transmitted,oblique,coaxial
+idi() { expect_status "$1" "$DOCEX" --set "sim.scene=$ID" inspect --today 2026-11-27 --device sim:0 \
+  --chip sim:chip0 "${@:2}" </dev/null; }
+idi 0 --out "$T/d1" --no-reports
+expect_grep "$T/out" '^verdict: passed$'
+expect_grep "$T/out" 'identified from the MRZ \(I, UTO, TD1\) as UTO-ID-2021'
+expect_grep "$T/err" 'capturing side back: the document must have been turned over'
+check_manifest "$T/d1/capture" --complete yes --captured "$IDL"
+check_manifest "$T/d1/capture/back" --complete yes --captured "$IDL"
+$PY - "$T/d1" <<'PY' && ok || bad "two sides from the device: registration, MRZ source or warnings"
+import json, os, sys
+case = sys.argv[1]; d = json.load(open(os.path.join(case, "findings.json")))
+assert [r["side"] for r in d["registration"]] == ["front", "back"], d["registration"]
+assert all("error" not in r for r in d["registration"]), d["registration"]
+src = d["document"]["mrz"]["source"]
+assert src["side"] == "back" and src["file"] == "capture/back/ir870.png", src
+assert d["warnings"] == [], d["warnings"]
+caps = sorted(f["path"] for f in d["files"] if f["role"] == "capture")
+assert "capture/back/white.png" in caps and "capture/white.png" in caps and len(caps) == 16, caps
+PY
+
+# --sides front: never turned over; a card whose MRZ is on its back cannot be
+# identified from its front: unknown document, MRZ checks undetermined
+idi 0 --out "$T/d2" --no-reports --sides front
+expect_grep "$T/out" '^verdict: undetermined$'
+expect_grep "$T/out" '^document: unknown$'
+expect_grep "$T/err" 'side back not captured: the front only was asked for'
+[ ! -e "$T/d2/capture/back" ] && ok || bad "--sides front captured a back"
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["document"]["mrz"] is None; assert [r["side"] for r in d["registration"]] == ["front"]; assert any("side back was not captured" in w and "no MRZ" in w for w in d["warnings"]), d["warnings"]' \
+  "$T/d2/findings.json" && ok || bad "--sides front: the warning that the back was not captured"
+expect_status 2 "$DOCEX" inspect --from "$ID" --out "$T/d2b" --sides front
+expect_grep "$T/err" '--sides goes with --device'
+idi 2 --out "$T/d2c" --sides both
+expect_grep "$T/err" '--sides both: expected auto or front'
+
+# the operator does not turn the card over (sim option turn=never): the
+# second capture shows the front again, and the side check says so
+idi 1 --out "$T/d3" --no-reports --specimen UTO-ID-2021 --settings turn=never
+expect_grep "$T/err" 'the second capture looks like side front: was the document turned over\?'
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(w.startswith("the second capture looks like side front: was the document turned over?") for w in d["warnings"]), d["warnings"]; assert d["document"]["mrz"] is None' \
+  "$T/d3/findings.json" && ok || bad "turn=never: no side-check warning"
+# turned over as it should be: no such warning
+idi 0 --out "$T/d4" --no-reports --specimen UTO-ID-2021
+[ "$(jq -c .warnings "$T/d4/findings.json")" = "[]" ] && ok || bad "--specimen UTO-ID-2021: warnings $(jq -c .warnings "$T/d4/findings.json")"
 
 # a forged one: exit 1, the failed check named with its region and evidence
 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/f" --dpi 300 --illum all --seed 4 --defect missing_uv_feature \

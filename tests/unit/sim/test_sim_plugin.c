@@ -360,7 +360,7 @@ static void test_describe_and_formats(void)
     if (d.n_pixel_formats == 3)
         CHECK(d.pixel_formats[0] == DXP_PIXEL_GRAY8 && d.pixel_formats[1] == DXP_PIXEL_GRAY16 &&
               d.pixel_formats[2] == DXP_PIXEL_RGB24);
-    CHECK(d.n_options == 12);
+    CHECK(d.n_options == 13);
     bool seen_delay = false;
     for (uint32_t i = 0; i < d.n_options; i++)
         if (!strcmp(d.options[i].name, "delay_ms"))
@@ -749,6 +749,92 @@ static void test_placement(void)
     P->close(dev);
 }
 
+/* A two-sided scene: the good scene, and a back/ whose white is its negative
+ * and which has uv365 only besides. */
+static void make_two_sided(const char *dir)
+{
+    static uint8_t buf[W * H * 3];
+    char back[1100];
+    make_scene(dir);
+    snprintf(back, sizeof back, "%s/back", dir);
+    REQUIRE(mkdir(back, 0700) == 0);
+    write_text(back, "scene.json", "{\"format\": \"docex.scene/1\", \"dpi\": 254, \"name\": \"back\",\n"
+                                   " \"page_mm\": {\"width\": 4, \"height\": 3}}\n");
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++)
+                buf[(y * W + x) * 3 + c] = (uint8_t)(255 - rgb_at(x, y, c));
+    write_png(back, "white", W, H, PNG_COLOR_TYPE_RGB, 8, buf, NULL, 0);
+    write_png(back, "uv365", W, H, PNG_COLOR_TYPE_GRAY, 8, buf, NULL, 0);
+}
+
+/* Which side a white capture shows: 0 front, 1 back, -1 neither / failed. */
+static int white_side(dxp_device *dev)
+{
+    frame f;
+    int side = -1;
+    if (grab(dev, "white", &f) == DX_OK) {
+        bool front = true, back = true;
+        for (uint32_t y = 0; y < H; y++)
+            for (uint32_t x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++) {
+                    uint8_t v = f.data[(y * W + x) * 3 + c];
+                    front = front && v == rgb_at(x, y, c);
+                    back = back && v == 255 - rgb_at(x, y, c);
+                }
+        side = front ? 0 : back ? 1 : -1;
+    }
+    free(f.data);
+    return side;
+}
+
+static void test_turn(void)
+{
+    dxp_device *dev;
+    dxp_value v;
+    dxp_frame_format f;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", scene_path("two_sided"));
+    make_two_sided(dir);
+
+    /* turn=on_repeat (default): a light captured again shows the other side */
+    REQUIRE(open_dev(dir, &dev) == DX_OK);
+    CHECK_ST(P->get_option(dev, "turn", &v), DX_OK);
+    CHECK(v.type == DXP_OPT_ENUM && !strcmp(v.s, "on_repeat"));
+    CHECK_ST(set_enum(dev, "turn", "sometimes"), DX_ERR_INVALID_ARG);
+    CHECK_MSG(white_side(dev) == 0, "first white: not the front");
+    CHECK_ST(grab1(dev, "uv365"), DX_OK);
+    CHECK_ST(grab1(dev, "ir870"), DX_OK); /* still the front: its first ir870 */
+    /* the next white is the back's: the format says so before the capture */
+    CHECK_ST(P->scanner->get_frame_format(dev, "white", &f), DX_OK);
+    CHECK_MSG(white_side(dev) == 1, "white again: not the back");
+    CHECK_ST(grab1(dev, "uv365"), DX_OK);                        /* the back's */
+    /* ir870 was captured on the front, not since the turn: the back's, and
+     * the back has none: an error that names it */
+    CHECK_ST(grab1(dev, "ir870"), DX_ERR_DATA);
+    P->close(dev);
+    CHECK_MSG(strstr(hctx.last_error, "back has no ir870.png"), "last error: %s", hctx.last_error);
+
+    /* the document stays on the glass while the device is closed */
+    REQUIRE(open_dev(dir, &dev) == DX_OK);
+    CHECK_MSG(white_side(dev) == 0, "white after reopening: the back was up, white seen: front");
+    CHECK_MSG(white_side(dev) == 1, "and back again");
+    P->close(dev);
+
+    /* another scene on the glass, then this one again: the front is up */
+    REQUIRE(open_dev(scene_path("good"), &dev) == DX_OK);
+    CHECK_ST(grab1(dev, "white"), DX_OK);
+    CHECK_ST(grab1(dev, "white"), DX_OK); /* one-sided: nothing to turn */
+    P->close(dev);
+    REQUIRE(open_dev(dir, &dev) == DX_OK);
+    CHECK_MSG(white_side(dev) == 0, "a new document: the front first");
+
+    /* turn=never: the front stays up */
+    CHECK_ST(set_enum(dev, "turn", "never"), DX_OK);
+    CHECK_MSG(white_side(dev) == 0 && white_side(dev) == 0, "turn=never turned the document");
+    P->close(dev);
+}
+
 static void test_bad_scenes(void)
 {
     dxp_device *dev;
@@ -923,6 +1009,7 @@ int main(int argc, char **argv)
         test_cancel();
         test_noise();
         test_placement();
+        test_turn();
         test_bad_scenes();
         rm_rf(tmpdir);
     }
