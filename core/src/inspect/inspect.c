@@ -482,6 +482,26 @@ static void add_evidence(dx_inspection *in, json_t *ev, json_t *files, const cha
     add_file(files, rel, "evidence", file_size(p), sha);
 }
 
+/* `im` (grey, paper 255) grown by `margin_mm` of paper on every side: the
+ * expected field cropped like the captured one beside it. */
+static dx_status pad_paper(const dx_reg_image *im, double margin_mm, dx_reg_image *out)
+{
+    int m = (int)ceil(margin_mm * im->dpi / 25.4);
+    size_t w = (size_t)im->w + 2 * (size_t)m, h = (size_t)im->h + 2 * (size_t)m;
+    memset(out, 0, sizeof *out);
+    if (im->ch != 1 || !(out->px = malloc(w * h * sizeof(float))))
+        return DX_ERR_NO_MEMORY;
+    for (size_t i = 0; i < w * h; i++)
+        out->px[i] = 255.0f;
+    for (int y = 0; y < im->h; y++)
+        memcpy(out->px + (size_t)(y + m) * w + (size_t)m, im->px + (size_t)y * (size_t)im->w,
+               (size_t)im->w * sizeof(float));
+    out->w = (int)w, out->h = (int)h, out->ch = 1, out->dpi = im->dpi;
+    out->x_mm = im->x_mm - m * 25.4 / im->dpi;
+    out->y_mm = im->y_mm - m * 25.4 / im->dpi;
+    return DX_OK;
+}
+
 /* A safe file name from a check id. */
 static void safe_name(const char *id, char *out, size_t size)
 {
@@ -581,6 +601,16 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, crop_li
                         j->reference_is = "the chip's DG2 portrait";
                     } else {
                         dx_reg_image_free(&face);
+                    }
+                } else if (!ref_is_face && (ref = dx_ins_viz_expected(in, &r))) {
+                    /* a field of the holder's data: the specimen's sample
+                     * holder says nothing; what the MRZ says should be there does */
+                    crop_job *j;
+                    dx_ins_fmt(name, sizeof name, "%03d-%s.expected.png", index, base);
+                    if ((j = crop_add(cl, NULL, r.rect, name, "reference", ev))) {
+                        j->reference_is = "the field as the MRZ says it is printed, drawn in the specimen's typeface";
+                        if (pad_paper(ref, EVIDENCE_MARGIN_MM, &j->own) != DX_OK)
+                            j->im = ref; /* unpadded */
                     }
                 } else if (!ref_is_face && dx_ins_reference(in, r.side, light, &ref, NULL, NULL, &e) == DX_OK) {
                     dx_ins_fmt(name, sizeof name, "%03d-%s.reference.png", index, base);

@@ -157,6 +157,9 @@ typedef struct ins_region {
 dx_status dx_ins_resolve(dx_inspection *in, const dx_rules_region_ref *ref, ins_region *out,
                          dx_error *err);
 void dx_ins_provider(dx_inspection *in, dx_rules_provider *p);
+/* A viz.<field> region's expectation: the field as the MRZ says it is
+ * printed, drawn in the specimen's typeface (synth/viz.h); NULL otherwise. */
+const dx_reg_image *dx_ins_viz_expected(dx_inspection *in, const ins_region *r);
 /* The chip's DG2 portrait as a page image as wide as `rect` (100 dpi). */
 dx_status dx_ins_face_image(dx_inspection *in, dx_reg_rect rect, dx_reg_image *out, dx_error *err);
 

@@ -77,6 +77,15 @@ static const dx_viz_field *viz_field(dx_inspection *in, const char *key)
     return NULL;
 }
 
+const dx_reg_image *dx_ins_viz_expected(dx_inspection *in, const ins_region *r)
+{
+    const dx_viz_field *f;
+    dx_error e = {0};
+    if (!r->is_viz || make_viz(in, &e) != DX_OK || !(f = viz_field(in, r->feature + 4)))
+        return NULL;
+    return &f->expected;
+}
+
 dx_status dx_ins_resolve(dx_inspection *in, const dx_rules_region_ref *ref, ins_region *out,
                          dx_error *err)
 {

@@ -162,6 +162,12 @@ def defect(spec, d, seed):
                f"{spec} {d}: {cid}'s region {rs} overlaps none of {regions}")
         elif regions and not cid.startswith("chip."):
             ok(False, f"{spec} {d}: {cid} failed without a region (ground truth {regions})")
+        if (f.get("region") or {}).get("feature", "").startswith("viz."):
+            # the holder's own data: the reference beside it is what the MRZ
+            # says is printed there, not the specimen's sample holder
+            ev = f.get("evidence", {})
+            ok(ev.get("reference", "").endswith(".expected.png") and "MRZ" in ev.get("reference_is", ""),
+               f"{spec} {d}: {cid}'s reference image is not the field drawn from the MRZ: {ev}")
     others = [f["id"] for f in counted_failures(doc) if f["id"] not in expected and f["mode"] == "mandatory"]
     ok(not others, f"{spec} {d}: other mandatory checks failed too: {others}: {describe(doc)}")
     ok(rc == 1 and doc["verdict"] == "failed", f"{spec} {d}: exit {rc}, verdict {doc['verdict']}")
