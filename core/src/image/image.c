@@ -248,6 +248,11 @@ dx_status dx_png_decode_libpng(const uint8_t *buf, size_t len, const char *path,
         free(rows);
         return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (%s)", path, ctx.msg);
     }
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* as png_direct.c: no checksums in fuzzing builds */
+    png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+    png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+#endif
     png_set_user_limits(png, 65536, 65536);
     png_set_chunk_malloc_max(png, 8u << 20);
     png_set_read_fn(png, &mem, png_mem_read);
