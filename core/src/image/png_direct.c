@@ -33,54 +33,75 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int paeth(int a, int b, int c)
+static inline int paeth(int a, int b, int c)
 {
-    int p = a + b - c;
-    int pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+    int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/* Undo the filter of one row in place: `row` rb bytes, `prev` the row above
- * already unfiltered (NULL for the first row), bpp bytes per pixel. */
+/* Undo the filter of one row in place: `row` rb bytes (a multiple of BPP),
+ * `prev` the row above already unfiltered (NULL for the first row).  One
+ * function per pixel size, the left and upper-left pixels carried in
+ * registers: the byte-by-byte form waits on each store it reads back. */
+#define UNFILTER(BPP)                                                                           \
+    static bool unfilter_##BPP(uint8_t type, uint8_t *row, const uint8_t *prev, size_t rb)    \
+    {                                                                                           \
+        uint8_t a[BPP], c[BPP];                                                                 \
+        size_t i;                                                                               \
+        int k;                                                                                  \
+        if (!prev && (type == 2 || type == 4))                                                  \
+            type = type == 2 ? 0 : 1; /* no row above: Up is None, Paeth is Sub */             \
+        switch (type) {                                                                         \
+        case 0:                                                                                 \
+            return true;                                                                        \
+        case 1: /* Sub */                                                                       \
+            for (k = 0; k < BPP; k++)                                                           \
+                a[k] = row[k];                                                                  \
+            for (i = BPP; i < rb; i += BPP)                                                     \
+                for (k = 0; k < BPP; k++)                                                       \
+                    row[i + k] = a[k] = (uint8_t)(row[i + k] + a[k]);                           \
+            return true;                                                                        \
+        case 2: /* Up */                                                                        \
+            for (i = 0; i < rb; i++)                                                            \
+                row[i] = (uint8_t)(row[i] + prev[i]);                                           \
+            return true;                                                                        \
+        case 3: /* Average */                                                                   \
+            for (k = 0; k < BPP; k++)                                                           \
+                a[k] = row[k] = (uint8_t)(row[k] + (prev ? prev[k] >> 1 : 0));                  \
+            for (i = BPP; i < rb; i += BPP)                                                     \
+                for (k = 0; k < BPP; k++)                                                       \
+                    row[i + k] = a[k] =                                                         \
+                        (uint8_t)(row[i + k] + ((a[k] + (prev ? prev[i + k] : 0)) >> 1));      \
+            return true;                                                                        \
+        case 4: /* Paeth */                                                                     \
+            for (k = 0; k < BPP; k++) {                                                         \
+                a[k] = row[k] = (uint8_t)(row[k] + prev[k]);                                    \
+                c[k] = prev[k];                                                                 \
+            }                                                                                   \
+            for (i = BPP; i < rb; i += BPP)                                                     \
+                for (k = 0; k < BPP; k++) {                                                     \
+                    int up = prev[i + k];                                                       \
+                    row[i + k] = a[k] = (uint8_t)(row[i + k] + paeth(a[k], up, c[k]));          \
+                    c[k] = (uint8_t)up;                                                         \
+                }                                                                               \
+            return true;                                                                        \
+        default:                                                                                \
+            return false;                                                                       \
+        }                                                                                       \
+    }
+UNFILTER(1)
+UNFILTER(2)
+UNFILTER(3)
+UNFILTER(6)
+#undef UNFILTER
+
 static bool unfilter(uint8_t type, uint8_t *row, const uint8_t *prev, size_t rb, size_t bpp)
 {
-    size_t i;
-    switch (type) {
-    case 0:
-        return true;
-    case 1: /* Sub */
-        for (i = bpp; i < rb; i++)
-            row[i] = (uint8_t)(row[i] + row[i - bpp]);
-        return true;
-    case 2: /* Up */
-        if (prev)
-            for (i = 0; i < rb; i++)
-                row[i] = (uint8_t)(row[i] + prev[i]);
-        return true;
-    case 3: /* Average */
-        if (!prev) {
-            for (i = bpp; i < rb; i++)
-                row[i] = (uint8_t)(row[i] + (row[i - bpp] >> 1));
-            return true;
-        }
-        for (i = 0; i < bpp; i++)
-            row[i] = (uint8_t)(row[i] + (prev[i] >> 1));
-        for (; i < rb; i++)
-            row[i] = (uint8_t)(row[i] + ((row[i - bpp] + prev[i]) >> 1));
-        return true;
-    case 4: /* Paeth: with no row above it is Sub */
-        if (!prev) {
-            for (i = bpp; i < rb; i++)
-                row[i] = (uint8_t)(row[i] + row[i - bpp]);
-            return true;
-        }
-        for (i = 0; i < bpp; i++)
-            row[i] = (uint8_t)(row[i] + prev[i]);
-        for (; i < rb; i++)
-            row[i] = (uint8_t)(row[i] + paeth(row[i - bpp], prev[i], prev[i - bpp]));
-        return true;
-    default:
-        return false;
+    switch (bpp) {
+    case 1: return unfilter_1(type, row, prev, rb);
+    case 2: return unfilter_2(type, row, prev, rb);
+    case 3: return unfilter_3(type, row, prev, rb);
+    default: return unfilter_6(type, row, prev, rb);
     }
 }
 

@@ -538,21 +538,45 @@ static inline bool bilinear(const dx_image_view *v, int nch, double x, double y,
 static dx_status copy_pixels(const dx_image_view *cap, int x0, int y0, int nch, dx_reg_image *out)
 {
     size_t outside = 0;
+    /* the columns inside the capture, the same for every row */
+    int lo = x0 < 0 ? -x0 : 0, hi = (int)cap->width - x0;
+    if (hi > out->w)
+        hi = out->w;
+    if (hi < lo)
+        hi = lo;
     for (int j = 0; j < out->h; j++) {
         float *o = out->px + (size_t)j * out->w * nch;
         int y = y0 + j;
-        for (int i = 0; i < out->w; i++, o += nch) {
-            int x = x0 + i;
-            if (x < 0 || y < 0 || x >= (int)cap->width || y >= (int)cap->height) {
-                for (int c = 0; c < nch; c++)
-                    o[c] = 0;
-                outside++;
-            } else {
-                float v[3];
-                fetch(cap, x, y, v);
-                for (int c = 0; c < nch; c++)
-                    o[c] = v[c];
+        if (y < 0 || y >= (int)cap->height || hi == lo) {
+            memset(o, 0, (size_t)out->w * nch * sizeof(float));
+            outside += (size_t)out->w;
+            continue;
+        }
+        memset(o, 0, (size_t)lo * nch * sizeof(float));
+        memset(o + (size_t)hi * nch, 0, (size_t)(out->w - hi) * nch * sizeof(float));
+        outside += (size_t)(out->w - (hi - lo));
+        const uint8_t *row = (const uint8_t *)cap->data + (size_t)y * cap->stride;
+        float *d = o + (size_t)lo * nch;
+        int n = hi - lo, x = x0 + lo;
+        switch (cap->format) {
+        case DX_PIX_GRAY8:
+            for (int i = 0; i < n; i++)
+                d[i] = row[x + i];
+            break;
+        case DX_PIX_RGB8:
+            for (int i = 0; i < 3 * n; i++)
+                d[i] = row[3 * (size_t)x + i];
+            break;
+        case DX_PIX_GRAY16:
+        case DX_PIX_RGB16: {
+            int k = cap->format == DX_PIX_GRAY16 ? 1 : 3;
+            for (int i = 0; i < k * n; i++) {
+                uint16_t v;
+                memcpy(&v, row + 2 * ((size_t)k * x + i), 2);
+                d[i] = v * (1.0f / 257);
             }
+            break;
+        }
         }
     }
     out->n_outside = outside;
@@ -611,9 +635,9 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
         out->n_outside = (size_t)w * h;
         return DX_OK;
     }
-    /* malloc and zero each row before adding into it: += on calloc'd pages
-     * reads the shared zero page first, then every page takes a copy-on-write
-     * fault with a TLB flush on every core */
+    /* each box sample is written once (no += into calloc'd pages: reading
+     * the shared zero page first costs every page a copy-on-write fault with
+     * a TLB flush on every core) */
     float *box = malloc((size_t)iw * ih * nch * sizeof(float));
     if (!box) {
         free(out->px);
@@ -621,60 +645,46 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
         return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
     }
     float norm = 1.0f / (float)(f * f);
+    /* each box row: the f capture rows added column by column into `cols`
+     * (integers, one pass the compiler vectorises), then f neighbouring
+     * pixels of it added, scaled to the mean */
+    size_t lw = (size_t)iw * f * nch; /* samples of the capture under one box row */
+    uint32_t *cols = malloc(lw * sizeof *cols);
+    if (!cols) {
+        free(box);
+        free(out->px);
+        out->px = NULL;
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
+    }
     for (int by = 0; by < ih; by++) {
         float *o = box + (size_t)by * iw * nch;
-        memset(o, 0, (size_t)iw * nch * sizeof(float));
+        memset(cols, 0, lw * sizeof *cols);
         for (int sy = 0; sy < f; sy++) {
-            const uint8_t *row = (const uint8_t *)cap->data + (size_t)((by0 + by) * f + sy) * cap->stride;
-            switch (cap->format) {
-            case DX_PIX_GRAY8:
-                for (int bx = 0; bx < iw; bx++) {
-                    const uint8_t *p = row + (size_t)(bx0 + bx) * f;
-                    unsigned sum = 0;
-                    for (int sx = 0; sx < f; sx++)
-                        sum += p[sx];
-                    o[bx] += (float)sum;
+            const uint8_t *row = (const uint8_t *)cap->data + (size_t)((by0 + by) * f + sy) * cap->stride +
+                                 (size_t)bx0 * f * nch * (cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16 ? 2 : 1);
+            if (cap->format == DX_PIX_GRAY8 || cap->format == DX_PIX_RGB8) {
+                for (size_t i = 0; i < lw; i++)
+                    cols[i] += row[i];
+            } else {
+                for (size_t i = 0; i < lw; i++) {
+                    uint16_t v;
+                    memcpy(&v, row + 2 * i, 2);
+                    cols[i] += v;
                 }
-                break;
-            case DX_PIX_GRAY16:
-                for (int bx = 0; bx < iw; bx++) {
-                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 2;
-                    unsigned sum = 0;
-                    for (int sx = 0; sx < f; sx++) {
-                        uint16_t v;
-                        memcpy(&v, p + 2 * sx, 2);
-                        sum += v;
-                    }
-                    o[bx] += (float)sum * (1.0f / 257);
-                }
-                break;
-            case DX_PIX_RGB8:
-                for (int bx = 0; bx < iw; bx++) {
-                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 3;
-                    unsigned s0 = 0, s1 = 0, s2 = 0;
-                    for (int sx = 0; sx < f; sx++)
-                        s0 += p[3 * sx], s1 += p[3 * sx + 1], s2 += p[3 * sx + 2];
-                    o[3 * bx] += (float)s0, o[3 * bx + 1] += (float)s1, o[3 * bx + 2] += (float)s2;
-                }
-                break;
-            case DX_PIX_RGB16:
-                for (int bx = 0; bx < iw; bx++) {
-                    const uint8_t *p = row + (size_t)(bx0 + bx) * f * 6;
-                    float s3[3] = {0, 0, 0};
-                    for (int sx = 0; sx < f; sx++) {
-                        uint16_t v[3];
-                        memcpy(v, p + 6 * sx, 6);
-                        s3[0] += v[0], s3[1] += v[1], s3[2] += v[2];
-                    }
-                    for (int c = 0; c < 3; c++)
-                        o[3 * bx + c] += s3[c] * (1.0f / 257);
-                }
-                break;
             }
         }
-        for (int i = 0; i < iw * nch; i++)
-            o[i] *= norm;
+        float scale = cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16 ? norm / 257 : norm;
+        for (int bx = 0; bx < iw; bx++) {
+            const uint32_t *l = cols + (size_t)bx * f * nch;
+            for (int c = 0; c < nch; c++) {
+                uint64_t sum = 0;
+                for (int sx = 0; sx < f; sx++)
+                    sum += l[sx * nch + c];
+                o[bx * nch + c] = (float)sum * scale;
+            }
+        }
     }
+    free(cols);
     double rest = t->scale / ppm / f;
     int k = rest >= 1.5 ? 2 : 1;
     double inv_k = 1.0 / k;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -374,7 +375,8 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
                 out.data[((size_t)y * out.width + x) * (size_t)im->ch + (size_t)c] =
                     (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : lround(acc));
             }
-    st = dx_synth_png_encode(&out, im->dpi / step, &png, &len, err);
+    /* unfiltered: written and read back (reports) several times faster */
+    st = dx_synth_png_encode_unfiltered(&out, im->dpi / step, &png, &len, err);
     free(out.data);
     if (st != DX_OK)
         return st;
@@ -637,6 +639,7 @@ static void *pdf_thread(void *arg)
 {
     report_job *j = arg;
     double t0 = dx_ins_now_ms();
+    prctl(PR_SET_NAME, "docex-pdf"); /* for perf and top */
     j->st = dx_report_pdf(j->case_dir, j->findings, j->path, &j->err);
     j->ms = dx_ins_now_ms() - t0;
     return NULL;
@@ -671,6 +674,8 @@ static void inspection_free(dx_inspection *in)
     dx_ins_sides_free(in);
     dx_viz_fields_free(in->viz, in->n_viz);
     in->viz = NULL;
+    free(in->viz_pre);
+    in->viz_pre = NULL;
     dx_specimen_close(in->spec);
     dx_chip_result_free(in->chip);
     dx_png_image_free(&in->face);
@@ -719,6 +724,9 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     const char *rules_dir, *trust;
     int32_t today;
     double t_start = dx_ins_now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
+    /* DOCEX_DEBUG=inspect:debug: when each step ended */
+#define STEP_DONE(what) \
+    dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%7.1f ms: %s done", dx_ins_now_ms() - t_start, what)
     bool back_tried = false; /* --device: the back was captured, or could not be */
     memset(&rep, 0, sizeof rep);
     if (out)
@@ -773,6 +781,8 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     if (st != DX_OK)
         goto fail;
 
+    STEP_DONE("captures");
+    dx_ins_predecode(in); /* white, for the registration, while the MRZ is read */
     /* 2. the MRZ; from a device with no specimen asked for, on the back when
      * the front shows none (a TD1 card's MRZ is on its back) */
     t0 = dx_ins_now_ms();
@@ -790,6 +800,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
     }
 
+    STEP_DONE("mrz");
     /* 3. the specimen */
     format_page_size(in);
     if ((st = dx_ins_identify(in, &spec_part, err)) != DX_OK)
@@ -841,6 +852,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
     }
 
+    STEP_DONE("specimen");
     /* 4. registration, every side */
     for (size_t s = 0; s < in->n_sides; s++) {
         dx_error e = {0};
@@ -850,6 +862,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         }
     }
 
+    STEP_DONE("registration");
     /* 5. the chip, on its own thread while every light is decoded and
      * resampled on the others */
     if (dx_ins_interrupted(in)) {
@@ -866,9 +879,11 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         dx_ins_prepare(in, ncpu > 1 ? (int)ncpu : 1);
         if (threaded)
             pthread_join(tid, NULL);
+        dx_ins_viz_precompute(in, ncpu > 1 ? (int)ncpu : 1);
         t_chip = job.ms;
     }
 
+    STEP_DONE("chip, decode and resample");
     /* 6. the rules */
     {
         char date[16];
@@ -891,6 +906,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         t_rules = dx_ins_now_ms() - t0 - (in->t_measure - m0) - (in->t_registration - r0) - (in->t_load - l0);
     }
 
+    STEP_DONE("rules");
     /* 7. findings.json, evidence, reports */
     root = json_object();
     json_object_set_new(root, "format", json_string(DX_FINDINGS_FORMAT));
@@ -1022,6 +1038,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     json_object_set_new(root, "warnings", warnings);
     warnings = NULL;
     t_report = dx_ins_now_ms() - t0; /* the evidence crops */
+    STEP_DONE("evidence");
     {
         json_t *tm = json_object();
         json_object_set_new(tm, "load", json_real(round3(in->t_load)));
@@ -1044,6 +1061,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     if ((st = dx_fs_sync(in->case_dir, err)) != DX_OK ||
         (st = write_json(in->case_dir, "findings.json", root, sha, err)) != DX_OK)
         goto fail;
+    STEP_DONE("findings.json");
     if (!o->no_reports) {
         dx_error e = {0};
         t0 = dx_ins_now_ms();
@@ -1071,6 +1089,8 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                html_ms, pdf.ms, out->report_ms);
     }
     out->total_ms = dx_ins_now_ms() - t_start;
+    STEP_DONE("reports");
+#undef STEP_DONE
     out->findings = root;
     root = NULL;
     out->verdict = rep.verdict;

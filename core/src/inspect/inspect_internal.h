@@ -3,6 +3,7 @@
 #ifndef DOCEX_INSPECT_INTERNAL_H
 #define DOCEX_INSPECT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -88,8 +89,13 @@ typedef struct dx_inspection {
     bool viz_made;
     dx_status viz_status;
     char viz_error[300];
+    void *viz_pre;                      /* their comparisons at ir870, made ahead (provider.c) */
     /* documents the rules see */
     json_t *j_specimen, *j_mrz, *j_chip, *j_inspection;
+    /* the registration light decoded ahead (dx_ins_predecode) */
+    ins_light *pre_light;
+    pthread_t pre_tid;
+    bool pre_running;
     /* timings, ms */
     double t_load, t_registration, t_measure;
 } dx_inspection;
@@ -129,6 +135,10 @@ void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((for
 ins_light *dx_ins_light(dx_inspection *in, size_t s, const char *name);
 /* Decode the capture (once). */
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err);
+/* Start decoding the first side's registration light on a thread of its
+ * own (read_mrz meanwhile); dx_ins_light_load() of that light, prepare and
+ * free wait for it. */
+void dx_ins_predecode(dx_inspection *in);
 /* Register side s (once): estimate on white (else the first reflected light). */
 dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err);
 /* The page image of side s under `light` at the measurement dpi (once). */
@@ -157,6 +167,13 @@ typedef struct ins_region {
 dx_status dx_ins_resolve(dx_inspection *in, const dx_rules_region_ref *ref, ins_region *out,
                          dx_error *err);
 void dx_ins_provider(dx_inspection *in, dx_rules_provider *p);
+/* Draw the visual-zone fields the MRZ determines (once; any one thread,
+ * while no rule runs). */
+void dx_ins_viz_prepare(dx_inspection *in);
+/* Compare every visual-zone field with its side's ir870 page (the light
+ * cross.lua reads them under) on `threads` threads, ahead of the rules; the
+ * viz measure then takes the result.  After dx_ins_prepare(). */
+void dx_ins_viz_precompute(dx_inspection *in, int threads);
 /* A viz.<field> region's expectation: the field as the MRZ says it is
  * printed, drawn in the specimen's typeface (synth/viz.h); NULL otherwise. */
 const dx_reg_image *dx_ins_viz_expected(dx_inspection *in, const ins_region *r);

@@ -53,8 +53,26 @@ static void light_decode(ins_light *l)
     l->ms_decode += dx_ins_now_ms() - t0;
 }
 
+/* The registration light of the first side decoded on a thread of its own
+ * while the MRZ is read (dx_ins_predecode); whoever needs it first waits. */
+static void *predecode_main(void *arg)
+{
+    light_decode(arg);
+    return NULL;
+}
+
+static void predecode_join(dx_inspection *in)
+{
+    if (in->pre_running) {
+        pthread_join(in->pre_tid, NULL);
+        in->pre_running = false;
+    }
+}
+
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err)
 {
+    if (l == in->pre_light)
+        predecode_join(in);
     if (!l->loaded) {
         double before = l->ms_decode;
         light_decode(l);
@@ -77,6 +95,17 @@ static ins_light *registration_light(dx_inspection *in, size_t s)
         if (!sd->lights[i].transmitted)
             return &sd->lights[i];
     return sd->n_lights ? &sd->lights[0] : NULL;
+}
+
+void dx_ins_predecode(dx_inspection *in)
+{
+    ins_light *l;
+    if (in->pre_running || in->pre_light || !in->n_sides || !(l = registration_light(in, 0)) || l->loaded)
+        return;
+    if (pthread_create(&in->pre_tid, NULL, predecode_main, l) == 0) {
+        in->pre_light = l;
+        in->pre_running = true;
+    }
 }
 
 /* Where the MRZ lies on the page: the specimen's "mrz" element of this side,
@@ -283,7 +312,7 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
 typedef struct prep_task {
     ins_side *side;
     ins_light *light; /* or */
-    ins_ref *ref;
+    ins_ref *ref;     /* or, with neither: the visual zone's expectation */
 } prep_task;
 
 typedef struct prep_pool {
@@ -301,6 +330,10 @@ static void *prep_worker(void *arg)
         if (i >= p->n)
             break;
         prep_task *t = &p->tasks[i];
+        if (!t->ref && !t->light) {
+            dx_ins_viz_prepare(p->in);
+            continue;
+        }
         if (t->ref) {
             ref_load(p->in->spec, t->ref);
             continue;
@@ -319,7 +352,8 @@ static void *prep_worker(void *arg)
 
 void dx_ins_prepare(dx_inspection *in, int threads)
 {
-    prep_task tasks[INS_MAX_SIDES * INS_MAX_LIGHTS * 2];
+    predecode_join(in); /* its light is one of the tasks' */
+    prep_task tasks[INS_MAX_SIDES * INS_MAX_LIGHTS * 3 + 1];
     prep_pool pool = {.in = in, .tasks = tasks, .n = 0};
     pthread_t tid[8];
     int started = 0;
@@ -343,6 +377,27 @@ void dx_ins_prepare(dx_inspection *in, int threads)
             }
         }
     }
+    if (in->spec) {
+        /* the references of lights a feature names that were not captured
+         * (their evidence crops show them), and the visual-zone fields the
+         * MRZ determines (drawn with pango: 100 ms and more on one core) */
+        for (size_t f = 0; f < dx_specimen_feature_count(in->spec); f++) {
+            const dx_specimen_feature *ft = dx_specimen_feature_at(in->spec, f);
+            if (ft->side >= in->n_sides || in->sides[ft->side].reg_status != DX_OK)
+                continue;
+            for (size_t k = 0; k < ft->n_illuminations; k++) {
+                ins_ref *r = ref_slot(in, ft->side, ft->illuminations[k]);
+                bool queued = false;
+                for (size_t q = 0; r && q < pool.n; q++)
+                    queued = queued || tasks[q].ref == r;
+                if (r && !r->loaded && r->status == DX_OK && !queued &&
+                    pool.n < sizeof tasks / sizeof tasks[0] - 1)
+                    tasks[pool.n++] = (prep_task){&in->sides[ft->side], NULL, r};
+            }
+        }
+        if (in->have_mrz)
+            tasks[pool.n++] = (prep_task){NULL, NULL, NULL};
+    }
     /* the largest first: they are the ones to overlap */
     atomic_init(&pool.next, 0);
     if (threads > 8)
@@ -354,6 +409,8 @@ void dx_ins_prepare(dx_inspection *in, int threads)
     for (int k = 0; k < started; k++)
         pthread_join(tid[k], NULL);
     for (size_t i = 0; i < pool.n; i++) {
+        if (!tasks[i].ref && !tasks[i].light)
+            continue;
         if (tasks[i].ref)
             dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: %.1f ms", tasks[i].ref->light, tasks[i].ref->ms);
         else
@@ -376,6 +433,7 @@ void dx_ins_prepare(dx_inspection *in, int threads)
 
 void dx_ins_sides_free(dx_inspection *in)
 {
+    predecode_join(in);
     for (size_t s = 0; s < in->n_sides; s++) {
         ins_side *sd = &in->sides[s];
         for (size_t i = 0; i < sd->n_lights; i++) {

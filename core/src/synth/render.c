@@ -1115,8 +1115,8 @@ static void mem_flush(png_structp png)
     (void)png;
 }
 
-dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **png_out,
-                              size_t *len, dx_error *err)
+static dx_status png_encode(const dx_synth_image *img, double dpi, int filters, uint8_t **png_out,
+                            size_t *len, dx_error *err)
 {
     membuf m = {0};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -1132,6 +1132,7 @@ dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **p
     }
     png_set_write_fn(png, &m, mem_write, mem_flush);
     png_set_compression_level(png, 1); /* as captures: level 1, see docex.h */
+    png_set_filter(png, 0, filters);
     png_set_IHDR(png, info, img->width, img->height, img->bits,
                  img->channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -1153,4 +1154,21 @@ dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **p
     *png_out = m.p;
     *len = m.n;
     return DX_OK;
+}
+
+dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **png_out,
+                              size_t *len, dx_error *err)
+{
+    return png_encode(img, dpi, PNG_ALL_FILTERS, png_out, len, err);
+}
+
+/* Synthetic pages compress better unfiltered, and decode faster: a 600 dpi
+ * white capture of the bench scene 3.97 MB unfiltered against 4.92 MB with
+ * the adaptive filters at zlib level 1, a 300 dpi reference 1.45 against
+ * 1.80 MB (their noise leaves the row differences no smaller than the
+ * samples). */
+dx_status dx_synth_png_encode_unfiltered(const dx_synth_image *img, double dpi, uint8_t **png_out,
+                                         size_t *len, dx_error *err)
+{
+    return png_encode(img, dpi, PNG_FILTER_NONE, png_out, len, err);
 }

@@ -548,7 +548,7 @@ static void *light_worker(void *arg)
         char name[64];
         dx_status st = dx_synth_render(j->ro, j->side, light, &img, &j->err[i]);
         if (st == DX_OK) {
-            st = dx_synth_png_encode(&img, j->dpi, &png, &len, &j->err[i]);
+            st = dx_synth_png_encode_unfiltered(&img, j->dpi, &png, &len, &j->err[i]);
             dx_synth_image_free(&img);
         }
         if (st == DX_OK) {
