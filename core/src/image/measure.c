@@ -55,13 +55,23 @@ static inline float lum_at(const dx_reg_image *im, int x, int y)
 /* Luminance of box b as a packed w x h plane (caller frees). */
 static float *lum_plane(const dx_reg_image *im, box b)
 {
-    int w = b.x1 - b.x0, h = b.y1 - b.y0;
+    return dx_measure_lum_plane(im, b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
+}
+
+float *dx_measure_lum_plane(const dx_reg_image *im, int x0, int y0, int w, int h)
+{
     float *o = malloc((size_t)w * h * sizeof *o);
     if (!o)
         return NULL;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            o[(size_t)y * w + x] = lum_at(im, b.x0 + x, b.y0 + y);
+    for (int y = 0; y < h; y++) {
+        const float *p = im->px + ((size_t)(y0 + y) * im->w + x0) * im->ch;
+        float *d = o + (size_t)y * w;
+        if (im->ch == 1)
+            memcpy(d, p, (size_t)w * sizeof *d);
+        else
+            for (int x = 0; x < w; x++)
+                d[x] = 0.299f * p[3 * x] + 0.587f * p[3 * x + 1] + 0.114f * p[3 * x + 2];
+    }
     return o;
 }
 
@@ -292,34 +302,65 @@ dx_status dx_measure_ir_absorption(const dx_reg_image *ir, const dx_reg_image *w
  * when shrinking by k or more. */
 static float *resize_plane(const float *s, int w, int h, int dw, int dh)
 {
-    float *o = malloc((size_t)dw * dh * sizeof *o);
-    if (!o)
-        return NULL;
+    return dx_measure_resize_plane(s, w, h, dw, dh);
+}
+
+float *dx_measure_resize_plane(const float *s, int w, int h, int dw, int dh)
+{
     double rx = (double)w / dw, ry = (double)h / dh;
     int k = (int)ceil(fmax(rx, ry));
     if (k < 1)
         k = 1;
     if (k > 8)
         k = 8;
-    for (int j = 0; j < dh; j++)
-        for (int i = 0; i < dw; i++) {
-            double acc = 0;
-            for (int b = 0; b < k; b++)
+    /* the sample positions of every output column and row (k per pixel):
+     * left/top source pixel and weight, computed once */
+    size_t nx = (size_t)dw * k, ny = (size_t)dh * k;
+    float *o = malloc((size_t)dw * dh * sizeof *o);
+    int *xi = malloc(nx * sizeof *xi), *yi = malloc(ny * sizeof *yi);
+    float *xf = malloc(nx * sizeof *xf), *yf = malloc(ny * sizeof *yf), *acc = malloc((size_t)dw * sizeof *acc);
+    if (!o || !xi || !yi || !xf || !yf || !acc) {
+        free(o), free(xi), free(yi), free(xf), free(yf), free(acc);
+        return NULL;
+    }
+    for (int n = 0; n < 2; n++) {
+        int *ii = n ? yi : xi, len = n ? h : w, m = n ? dh : dw;
+        float *ff = n ? yf : xf;
+        double r = n ? ry : rx;
+        for (int i = 0; i < m; i++)
+            for (int a = 0; a < k; a++) {
+                double v = (i + (a + 0.5) / k) * r - 0.5;
+                if (v < 0) v = 0;
+                if (v > len - 1) v = len - 1;
+                int iv = (int)v;
+                if (iv > len - 2) /* the last pixel: its right neighbour is itself */
+                    iv = len >= 2 ? len - 2 : 0, v = len >= 2 ? v : 0;
+                ii[(size_t)i * k + a] = iv;
+                ff[(size_t)i * k + a] = (float)(v - iv);
+            }
+    }
+    float inv = 1.0f / (float)(k * k);
+    for (int j = 0; j < dh; j++) {
+        for (int i = 0; i < dw; i++)
+            acc[i] = 0;
+        for (int b = 0; b < k; b++) {
+            size_t yy = (size_t)j * k + b;
+            const float *r0 = s + (size_t)yi[yy] * w, *r1 = h >= 2 ? r0 + w : r0;
+            float fy = yf[yy];
+            for (int i = 0; i < dw; i++)
                 for (int a = 0; a < k; a++) {
-                    double x = (i + (a + 0.5) / k) * rx - 0.5, y = (j + (b + 0.5) / k) * ry - 0.5;
-                    if (x < 0) x = 0;
-                    if (y < 0) y = 0;
-                    if (x > w - 1) x = w - 1;
-                    if (y > h - 1) y = h - 1;
-                    int ix = (int)x, iy = (int)y;
-                    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
-                    double fx = x - ix, fy = y - iy;
-                    double p = s[(size_t)iy * w + ix] + (s[(size_t)iy * w + ix1] - s[(size_t)iy * w + ix]) * fx;
-                    double q = s[(size_t)iy1 * w + ix] + (s[(size_t)iy1 * w + ix1] - s[(size_t)iy1 * w + ix]) * fx;
-                    acc += p + (q - p) * fy;
+                    size_t xx = (size_t)i * k + a;
+                    int ix = xi[xx];
+                    int ix1 = w >= 2 ? ix + 1 : ix;
+                    float fx = xf[xx];
+                    float p = r0[ix] + (r0[ix1] - r0[ix]) * fx, q = r1[ix] + (r1[ix1] - r1[ix]) * fx;
+                    acc[i] += p + (q - p) * fy;
                 }
-            o[(size_t)j * dw + i] = (float)(acc / (k * k));
         }
+        for (int i = 0; i < dw; i++)
+            o[(size_t)j * dw + i] = acc[i] * inv;
+    }
+    free(xi), free(yi), free(xf), free(yf), free(acc);
     return o;
 }
 
@@ -401,70 +442,121 @@ static double ncc_one(const ncc_plane *p, int ox, int oy)
 /* Separable Gaussian blur (sigma 1.5, radius 5), edges clamped.  The
  * horizontal pass clamps only near the edges; the vertical pass runs along
  * rows (tap by tap, each a contiguous multiply-add the compiler vectorises). */
-static void gauss(const float *s, float *tmp, float *o, int w, int h)
+/* SSIM's passes over the five moments, four lanes at a time (the
+ * project's generic x86-64 build: SSE2; gcc -O2 leaves loops with an
+ * unknown count scalar). */
+static inline dx_v4f v4_load(const float *p)
 {
-    float k[11];
-    double sum = 0, kk[11];
-    for (int i = -5; i <= 5; i++)
-        sum += kk[i + 5] = exp(-(i * i) / (2 * 1.5 * 1.5));
-    for (int i = 0; i < 11; i++)
-        k[i] = (float)(kk[i] / sum);
-    for (int y = 0; y < h; y++) {
-        const float *row = s + (size_t)y * w;
-        float *t = tmp + (size_t)y * w;
-        /* the interior tap by tap along the row, the 5 pixels at each end clamped */
-        for (int x = 0; x < w; x++)
-            t[x] = 0;
-        if (w > 10)
-            for (int i = 0; i < 11; i++)
-                axpy(t + 5, row + i, k[i], w - 10);
-        for (int x = 0; x < w; x++) {
-            if (x >= 5 && x + 5 < w)
-                continue;
-            float a = 0;
-            for (int i = -5; i <= 5; i++) {
-                int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-                a += k[i + 5] * row[xx];
-            }
-            t[x] = a;
+    dx_v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v4_store(float *p, dx_v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* One row of the horizontal pass: h[0..4][i] = sum over the 11 taps t of
+ * k[t] * (a, b, a^2, b^2, ab)[i + t], i < w (a, b padded by 5 each side);
+ * the sums kept in registers across the taps. */
+static void ssim_hrow(const float *restrict a, const float *restrict b, const float *k, float *restrict h0,
+                      float *restrict h1, float *restrict h2, float *restrict h3, float *restrict h4, int w)
+{
+    int i = 0;
+    for (; i + 4 <= w; i += 4) {
+        dx_v4f s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0, s4 = s0;
+        for (int t = 0; t < 11; t++) {
+            dx_v4f kt = {k[t], k[t], k[t], k[t]}, av = v4_load(a + i + t), bv = v4_load(b + i + t);
+            dx_v4f ka = kt * av, kb = kt * bv;
+            s0 += ka, s1 += kb, s2 += ka * av, s3 += kb * bv, s4 += ka * bv;
         }
+        v4_store(h0 + i, s0), v4_store(h1 + i, s1), v4_store(h2 + i, s2), v4_store(h3 + i, s3);
+        v4_store(h4 + i, s4);
     }
-    for (int y = 0; y < h; y++) {
-        float *out = o + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            out[x] = 0;
-        for (int i = -5; i <= 5; i++) {
-            int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-            axpy(out, tmp + (size_t)yy * w, k[i + 5], w);
+    for (; i < w; i++) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+        for (int t = 0; t < 11; t++) {
+            float av = a[i + t], bv = b[i + t], ka = k[t] * av, kb = k[t] * bv;
+            s0 += ka, s1 += kb, s2 += ka * av, s3 += kb * bv, s4 += ka * bv;
         }
+        h0[i] = s0, h1[i] = s1, h2[i] = s2, h3[i] = s3, h4[i] = s4;
     }
 }
 
-/* Mean SSIM of two w x h planes (Wang et al. 2004). */
+/* One output row: the vertical pass over the 11 rows g[t] of the five
+ * planes (n apart), then the SSIM map of the row into out. */
+static void ssim_vrow(const float *const g[11], size_t n, const float *k, int w, float *restrict out)
+{
+    const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255);
+    dx_v4f c1 = {C1, C1, C1, C1}, c2 = {C2, C2, C2, C2}, two = {2, 2, 2, 2};
+    int i = 0;
+    for (; i + 4 <= w; i += 4) {
+        dx_v4f m[5] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+        for (int t = 0; t < 11; t++) {
+            dx_v4f kt = {k[t], k[t], k[t], k[t]};
+            for (int p = 0; p < 5; p++)
+                m[p] += kt * v4_load(g[t] + (size_t)p * n + i);
+        }
+        dx_v4f mux = m[0], muy = m[1], vx = m[2] - mux * mux, vy = m[3] - muy * muy, cxy = m[4] - mux * muy;
+        v4_store(out + i, ((two * mux * muy + c1) * (two * cxy + c2)) / ((mux * mux + muy * muy + c1) * (vx + vy + c2)));
+    }
+    for (; i < w; i++) {
+        float m[5] = {0, 0, 0, 0, 0};
+        for (int t = 0; t < 11; t++)
+            for (int p = 0; p < 5; p++)
+                m[p] += k[t] * g[t][(size_t)p * n + i];
+        float mux = m[0], muy = m[1], vx = m[2] - mux * mux, vy = m[3] - muy * muy, cxy = m[4] - mux * muy;
+        out[i] = ((2 * mux * muy + C1) * (2 * cxy + C2)) / ((mux * mux + muy * muy + C1) * (vx + vy + C2));
+    }
+}
+
+/* Mean SSIM of two w x h planes (Wang et al. 2004: an 11-tap Gaussian
+ * window of sigma 1.5, C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = 255; the
+ * window clamped at the borders).  The five local moments (mean of x and y,
+ * of x^2, y^2 and xy) are blurred together: the horizontal pass reads each
+ * row of x and y once for all five, the vertical pass sums 11 rows of the
+ * five into one output row and the SSIM of that row is taken at once, in
+ * float, four lanes at a time. */
 static double ssim(const float *x, const float *y, int w, int h, bool *ok)
 {
     size_t n = (size_t)w * h;
-    float *buf = malloc(n * 8 * sizeof *buf);
+    float k[11];
+    double ksum = 0, kk[11];
+    for (int i = -5; i <= 5; i++)
+        ksum += kk[i + 5] = exp(-(i * i) / (2 * 1.5 * 1.5));
+    for (int i = 0; i < 11; i++)
+        k[i] = (float)(kk[i] / ksum);
+    /* H: the horizontally blurred moments, 5 planes; pa, pb: a row of x
+     * and y with 5 clamped pixels each side */
+    float *buf = malloc((5 * n + 2 * ((size_t)w + 10)) * sizeof *buf);
     if (!buf) {
         *ok = false;
         return 0;
     }
-    float *xx = buf, *yy = buf + n, *xy = buf + 2 * n, *mx = buf + 3 * n, *my = buf + 4 * n,
-          *sxx = buf + 5 * n, *syy = buf + 6 * n, *tmp = buf + 7 * n;
-    for (size_t i = 0; i < n; i++)
-        xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
-    gauss(x, tmp, mx, w, h);
-    gauss(y, tmp, my, w, h);
-    gauss(xx, tmp, sxx, w, h);
-    gauss(yy, tmp, syy, w, h);
-    gauss(xy, tmp, xx, w, h); /* xx now holds the blurred xy */
-    const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+    float *H = buf, *pa = buf + 5 * n, *pb = pa + w + 10;
+    for (int r = 0; r < h; r++) {
+        const float *xr = x + (size_t)r * w, *yr = y + (size_t)r * w;
+        for (int i = 0; i < w + 10; i++) {
+            int c = i - 5 < 0 ? 0 : i - 5 >= w ? w - 1 : i - 5;
+            pa[i] = xr[c], pb[i] = yr[c];
+        }
+        float *h0 = H + (size_t)r * w;
+        ssim_hrow(pa, pb, k, h0, h0 + n, h0 + 2 * n, h0 + 3 * n, h0 + 4 * n, w);
+    }
     double acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        double mux = mx[i], muy = my[i];
-        double vx = sxx[i] - mux * mux, vy = syy[i] - muy * muy, cxy = xx[i] - mux * muy;
-        acc += ((2 * mux * muy + C1) * (2 * cxy + C2)) /
-               ((mux * mux + muy * muy + C1) * (vx + vy + C2));
+    float *map = pa; /* w + 10 floats, free again */
+    for (int r = 0; r < h; r++) {
+        const float *g[11];
+        for (int t = 0; t < 11; t++) {
+            int rr = r + t - 5 < 0 ? 0 : r + t - 5 >= h ? h - 1 : r + t - 5;
+            g[t] = H + (size_t)rr * w;
+        }
+        ssim_vrow(g, n, k, w, map);
+        double row = 0;
+        for (int i = 0; i < w; i++)
+            row += map[i];
+        acc += row;
     }
     free(buf);
     *ok = true;

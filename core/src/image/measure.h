@@ -139,4 +139,13 @@ dx_status dx_measure_sharpness_of(const dx_reg_image *im, dx_reg_rect region,
 dx_status dx_measure_fraction(const dx_reg_image *im, dx_reg_rect region, double level,
                               int above, double *out, dx_error *err);
 
+/* The planes the similarity works on (exported for tests/bench/inspect,
+ * which hands the same arrays to OpenCV): the luminance (0.299 R + 0.587 G
+ * + 0.114 B, or the grey itself) of the w x h pixels at (x0, y0) of `im`,
+ * packed; and a w x h plane resized to dw x dh (bilinear, the mean of k x k
+ * sub-samples per pixel, k = ceil of the larger ratio, at most 8).  NULL
+ * when out of memory; the caller frees. */
+float *dx_measure_lum_plane(const dx_reg_image *im, int x0, int y0, int w, int h);
+float *dx_measure_resize_plane(const float *s, int w, int h, int dw, int dh);
+
 #endif

@@ -92,55 +92,16 @@ static box box_of(const dx_reg_image *im, dx_reg_rect r)
     return b;
 }
 
-/* Luminance of box b, rows packed (as measure.c's lum_plane). */
+/* The arrays docex's similarity works on, by docex's own functions
+ * (image/measure.h): the luminance of box b, and the template resized. */
 static float *lum_plane(const dx_reg_image *im, box b)
 {
-    int w = b.x1 - b.x0, h = b.y1 - b.y0;
-    float *o = malloc((size_t)w * h * sizeof *o);
-    if (!o)
-        return NULL;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const float *p = im->px + ((size_t)(b.y0 + y) * im->w + b.x0 + x) * im->ch;
-            o[(size_t)y * w + x] =
-                im->ch == 1 ? p[0] : 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
-        }
-    return o;
+    return dx_measure_lum_plane(im, b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
 }
 
-/* The template when the two regions differ in size: bilinear, averaged over
- * k x k sub-samples (as measure.c's resize_plane; the NCC agreement with
- * OpenCV checks that this copy is faithful). */
 static float *resize_plane(const float *s, int w, int h, int dw, int dh)
 {
-    float *o = malloc((size_t)dw * dh * sizeof *o);
-    if (!o)
-        return NULL;
-    double rx = (double)w / dw, ry = (double)h / dh;
-    int k = (int)ceil(fmax(rx, ry));
-    k = k < 1 ? 1 : k > 8 ? 8 : k;
-    for (int j = 0; j < dh; j++)
-        for (int i = 0; i < dw; i++) {
-            double acc = 0;
-            for (int b = 0; b < k; b++)
-                for (int a = 0; a < k; a++) {
-                    double x = (i + (a + 0.5) / k) * rx - 0.5, y = (j + (b + 0.5) / k) * ry - 0.5;
-                    if (x < 0) x = 0;
-                    if (y < 0) y = 0;
-                    if (x > w - 1) x = w - 1;
-                    if (y > h - 1) y = h - 1;
-                    int ix = (int)x, iy = (int)y;
-                    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
-                    double fx = x - ix, fy = y - iy;
-                    double p = s[(size_t)iy * w + ix] +
-                               (s[(size_t)iy * w + ix1] - s[(size_t)iy * w + ix]) * fx;
-                    double q = s[(size_t)iy1 * w + ix] +
-                               (s[(size_t)iy1 * w + ix1] - s[(size_t)iy1 * w + ix]) * fx;
-                    acc += p + (q - p) * fy;
-                }
-            o[(size_t)j * dw + i] = (float)(acc / (k * k));
-        }
-    return o;
+    return dx_measure_resize_plane(s, w, h, dw, dh);
 }
 
 /* A float32 h x w array as NumPy's .npy (format 1.0). */
