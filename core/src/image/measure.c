@@ -364,25 +364,31 @@ float *dx_measure_resize_plane(const float *s, int w, int h, int dw, int dh)
     return o;
 }
 
-/* y[i] += a * x[i], four lanes at a time (GCC/Clang vector extension: SSE
- * on x86-64, NEON on ARM; the scalar loop finishes the rest). */
-typedef float dx_v4f __attribute__((vector_size(16)));
+/* The inner loops use the GCC/Clang vector extension (SSE on x86-64, NEON
+ * on ARM; a scalar loop finishes the rest).  Eight lanes: two SSE registers in the generic x86-64 build, one AVX2
+ * register in the clones DX_SIMD makes of the hot loops (GCC on x86-64: the
+ * loader picks the AVX2 clone when the CPU has it, as OpenCV's dispatch
+ * does).  The lanes do the same operations in the same order either way,
+ * so both clones give the same bits (no FMA: target avx2 only). */
+typedef float dx_v8f __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
+#define DX_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define DX_SIMD
+#endif
+
+/* Unaligned loads and stores of eight floats (no function returns a vector:
+ * that changes the ABI between the clones). */
+typedef float dx_v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
+#define V8_LOAD(p) (*(const dx_v8f_u *)(const void *)(p))
+#define V8_STORE(p, v) (*(dx_v8f_u *)(void *)(p) = (v))
 
 static inline void axpy(float *restrict y, const float *restrict x, float a, int n)
 {
     int i = 0;
-    dx_v4f av = {a, a, a, a};
-    for (; i + 8 <= n; i += 8) {
-        dx_v4f x0, x1, y0, y1;
-        memcpy(&x0, x + i, sizeof x0);
-        memcpy(&x1, x + i + 4, sizeof x1);
-        memcpy(&y0, y + i, sizeof y0);
-        memcpy(&y1, y + i + 4, sizeof y1);
-        y0 += av * x0;
-        y1 += av * x1;
-        memcpy(y + i, &y0, sizeof y0);
-        memcpy(y + i + 4, &y1, sizeof y1);
-    }
+    dx_v8f av = {a, a, a, a, a, a, a, a};
+    for (; i + 8 <= n; i += 8)
+        V8_STORE(y + i, V8_LOAD(y + i) + av * V8_LOAD(x + i));
     for (; i < n; i++)
         y[i] += a * x[i];
 }
@@ -391,18 +397,10 @@ static inline void axpy(float *restrict y, const float *restrict x, float a, int
 static inline float dot(const float *restrict a, const float *restrict b, int n)
 {
     int i = 0;
-    dx_v4f s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
-    for (; i + 8 <= n; i += 8) {
-        dx_v4f a0, a1, b0, b1;
-        memcpy(&a0, a + i, sizeof a0);
-        memcpy(&a1, a + i + 4, sizeof a1);
-        memcpy(&b0, b + i, sizeof b0);
-        memcpy(&b1, b + i + 4, sizeof b1);
-        s0 += a0 * b0;
-        s1 += a1 * b1;
-    }
-    s0 += s1;
-    float r = s0[0] + s0[1] + s0[2] + s0[3];
+    dx_v8f s = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (; i + 8 <= n; i += 8)
+        s += V8_LOAD(a + i) * V8_LOAD(b + i);
+    float r = (s[0] + s[4]) + (s[1] + s[5]) + (s[2] + s[6]) + (s[3] + s[7]);
     for (; i < n; i++)
         r += a[i] * b[i];
     return r;
@@ -431,7 +429,7 @@ static double ncc_at_var(const ncc_plane *p, int ox, int oy, double num)
 }
 
 /* NCC at one offset: the template against S at (ox, oy). */
-static double ncc_one(const ncc_plane *p, int ox, int oy)
+DX_SIMD static double ncc_one(const ncc_plane *p, int ox, int oy)
 {
     double num = 0;
     for (int y = 0; y < p->th; y++)
@@ -439,40 +437,26 @@ static double ncc_one(const ncc_plane *p, int ox, int oy)
     return ncc_at_var(p, ox, oy, num);
 }
 
-/* Separable Gaussian blur (sigma 1.5, radius 5), edges clamped.  The
- * horizontal pass clamps only near the edges; the vertical pass runs along
- * rows (tap by tap, each a contiguous multiply-add the compiler vectorises). */
-/* SSIM's passes over the five moments, four lanes at a time (the
- * project's generic x86-64 build: SSE2; gcc -O2 leaves loops with an
- * unknown count scalar). */
-static inline dx_v4f v4_load(const float *p)
-{
-    dx_v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void v4_store(float *p, dx_v4f v)
-{
-    memcpy(p, &v, sizeof v);
-}
+/* SSIM's passes over the five moments, eight lanes at a time (written
+ * out: gcc -O2 leaves loops with an unknown count scalar). */
 
 /* One row of the horizontal pass: h[0..4][i] = sum over the 11 taps t of
  * k[t] * (a, b, a^2, b^2, ab)[i + t], i < w (a, b padded by 5 each side);
  * the sums kept in registers across the taps. */
-static void ssim_hrow(const float *restrict a, const float *restrict b, const float *k, float *restrict h0,
-                      float *restrict h1, float *restrict h2, float *restrict h3, float *restrict h4, int w)
+DX_SIMD static void ssim_hrow(const float *restrict a, const float *restrict b, const float *k,
+                              float *restrict h0, float *restrict h1, float *restrict h2,
+                              float *restrict h3, float *restrict h4, int w)
 {
     int i = 0;
-    for (; i + 4 <= w; i += 4) {
-        dx_v4f s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0, s4 = s0;
+    for (; i + 8 <= w; i += 8) {
+        dx_v8f s0 = {0, 0, 0, 0, 0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0, s4 = s0;
         for (int t = 0; t < 11; t++) {
-            dx_v4f kt = {k[t], k[t], k[t], k[t]}, av = v4_load(a + i + t), bv = v4_load(b + i + t);
-            dx_v4f ka = kt * av, kb = kt * bv;
+            dx_v8f kt = {k[t], k[t], k[t], k[t], k[t], k[t], k[t], k[t]};
+            dx_v8f av = V8_LOAD(a + i + t), bv = V8_LOAD(b + i + t), ka = kt * av, kb = kt * bv;
             s0 += ka, s1 += kb, s2 += ka * av, s3 += kb * bv, s4 += ka * bv;
         }
-        v4_store(h0 + i, s0), v4_store(h1 + i, s1), v4_store(h2 + i, s2), v4_store(h3 + i, s3);
-        v4_store(h4 + i, s4);
+        V8_STORE(h0 + i, s0), V8_STORE(h1 + i, s1), V8_STORE(h2 + i, s2), V8_STORE(h3 + i, s3);
+        V8_STORE(h4 + i, s4);
     }
     for (; i < w; i++) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
@@ -486,20 +470,23 @@ static void ssim_hrow(const float *restrict a, const float *restrict b, const fl
 
 /* One output row: the vertical pass over the 11 rows g[t] of the five
  * planes (n apart), then the SSIM map of the row into out. */
-static void ssim_vrow(const float *const g[11], size_t n, const float *k, int w, float *restrict out)
+DX_SIMD static void ssim_vrow(const float *const g[11], size_t n, const float *k, int w, float *restrict out)
 {
     const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255);
-    dx_v4f c1 = {C1, C1, C1, C1}, c2 = {C2, C2, C2, C2}, two = {2, 2, 2, 2};
+    dx_v8f c1 = {C1, C1, C1, C1, C1, C1, C1, C1}, c2 = {C2, C2, C2, C2, C2, C2, C2, C2};
+    dx_v8f two = {2, 2, 2, 2, 2, 2, 2, 2};
     int i = 0;
-    for (; i + 4 <= w; i += 4) {
-        dx_v4f m[5] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    for (; i + 8 <= w; i += 8) {
+        dx_v8f m[5];
+        for (int p = 0; p < 5; p++)
+            m[p] = (dx_v8f){0, 0, 0, 0, 0, 0, 0, 0};
         for (int t = 0; t < 11; t++) {
-            dx_v4f kt = {k[t], k[t], k[t], k[t]};
+            dx_v8f kt = {k[t], k[t], k[t], k[t], k[t], k[t], k[t], k[t]};
             for (int p = 0; p < 5; p++)
-                m[p] += kt * v4_load(g[t] + (size_t)p * n + i);
+                m[p] += kt * V8_LOAD(g[t] + (size_t)p * n + i);
         }
-        dx_v4f mux = m[0], muy = m[1], vx = m[2] - mux * mux, vy = m[3] - muy * muy, cxy = m[4] - mux * muy;
-        v4_store(out + i, ((two * mux * muy + c1) * (two * cxy + c2)) / ((mux * mux + muy * muy + c1) * (vx + vy + c2)));
+        dx_v8f mux = m[0], muy = m[1], vx = m[2] - mux * mux, vy = m[3] - muy * muy, cxy = m[4] - mux * muy;
+        V8_STORE(out + i, ((two * mux * muy + c1) * (two * cxy + c2)) / ((mux * mux + muy * muy + c1) * (vx + vy + c2)));
     }
     for (; i < w; i++) {
         float m[5] = {0, 0, 0, 0, 0};
@@ -598,7 +585,7 @@ static void cand_add(ncc_cand *c, int nc, double v, int ox, int oy)
  * num[ox] += t * S[row][x + ox] along the search row (no dependency between
  * the offsets: vectorised), summed per template row in float, per offset in
  * double.  The nc best into c (c[k].v = -2 when unused). */
-static bool ncc_search_all(const ncc_plane *p, ncc_cand *c, int nc)
+DX_SIMD static bool ncc_search_all(const ncc_plane *p, ncc_cand *c, int nc)
 {
     int nx = p->sw - p->tw + 1;
     for (int k = 0; k < nc; k++)
