@@ -54,10 +54,31 @@ static int32_t today_utc(void)
 
 /* ---- the case directory ----------------------------------------------- */
 
-static dx_status case_dir_prepare(const char *dir, dx_error *err)
+/* Remove `dir` and the directories under it (to `depth` levels) that hold
+ * nothing but empty directories; rmdir() never removes a file. */
+static void rmdir_empty(const char *dir, int depth)
+{
+    DIR *d = depth > 0 ? opendir(dir) : NULL;
+    struct dirent *e;
+    if (d) {
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.' || (e->d_name[1] && (e->d_name[1] != '.' || e->d_name[2]))) {
+                char sub[4400];
+                dx_ins_fmt(sub, sizeof sub, "%s/%s", dir, e->d_name);
+                if (e->d_type == DT_DIR)
+                    rmdir_empty(sub, depth - 1);
+            }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static dx_status case_dir_prepare(const char *dir, bool *created, dx_error *err)
 {
     DIR *d;
     struct dirent *e;
+    struct stat sb;
+    *created = stat(dir, &sb) != 0;
     dx_status st = dx_mkdir_p(dir, err);
     if (st != DX_OK)
         return st;
@@ -724,6 +745,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     const char *rules_dir, *trust;
     int32_t today;
     double t_start = dx_ins_now_ms(), t_mrz = 0, t_chip = 0, t_rules = 0, t_report = 0, t0;
+    bool case_created = false;
     /* DOCEX_DEBUG=inspect:debug: when each step ended */
 #define STEP_DONE(what) \
     dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%7.1f ms: %s done", dx_ins_now_ms() - t_start, what)
@@ -760,7 +782,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         st = dx_error_set(err, DX_ERR_INVALID_ARG, "the case directory's path is too long");
         goto fail;
     }
-    if ((st = case_dir_prepare(in->case_dir, err)) != DX_OK)
+    if ((st = case_dir_prepare(in->case_dir, &case_created, err)) != DX_OK)
         goto fail;
 
     /* 1. captures (with --specimen ID the device captures its lights, and
@@ -1099,6 +1121,10 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         dx_strlcpy(out->specimen_id, dx_specimen_info_get(in->spec)->id, sizeof out->specimen_id);
     st = DX_OK;
 fail:
+    /* a case directory this run made and left empty (nothing was captured
+     * or copied) goes again: an error leaves no empty case behind */
+    if (st != DX_OK && case_created)
+        rmdir_empty(in->case_dir, 3);
     dx_rules_report_clear(&rep);
     json_decref(root);
     json_decref(warnings);

@@ -167,6 +167,8 @@ insp 2 --from "$S" --out "$T/c1"
 expect_grep "$T/err" 'the case directory is not empty'
 insp 2 --from "$T/missing" --out "$T/c7"
 expect_grep "$T/err" 'missing'
+# nothing was captured: the case directory this run made is gone again
+[ ! -e "$T/c7" ] && ok || bad "an empty case directory was left behind: $T/c7"
 insp 2 --from "$S" --out "$T/c8" --specimen NOPE
 expect_grep "$T/err" 'NOPE'
 insp 2 --out "$T/c9"
