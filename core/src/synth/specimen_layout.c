@@ -1,6 +1,7 @@
 /* docex synth — reading a specimen's layout from specimen.json.  The file is
  * outside input (a lab may add specimens): every field is checked and an
  * error says which one and why. */
+#include "docex/specimen.h"
 #include "synth/specimen_layout.h"
 
 #include <errno.h>
@@ -240,9 +241,15 @@ dx_status dx_spec_layout_load(const char *specimens_dir, const char *id, dx_spec
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         struct stat sb;
-        if (stat(path, &sb) != 0)
-            return dx_error_set(err, DX_ERR_NOT_FOUND, "specimen %s: not found in %s", id,
-                                specimens_dir);
+        if (stat(path, &sb) != 0) {
+            /* the specimen module's message: it names the ids that are there */
+            dx_specimen *sp = NULL;
+            dx_status st = dx_specimen_open(specimens_dir, id, &sp, err);
+            dx_specimen_close(sp);
+            return st != DX_OK ? st
+                               : dx_error_set(err, DX_ERR_NOT_FOUND, "specimen %s: not found in %s", id,
+                                              specimens_dir);
+        }
         return dx_error_set(err, DX_ERR_DATA, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     }
     ctx c = {path, err};

@@ -176,6 +176,7 @@ expect_status 2 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/p" --no-chip
 expect_grep "$T/err" 'already holds a scene'
 expect_status 2 "$DOCEX" synth --specimen UTO-X-1999 --out "$T/x"
 expect_grep "$T/err" 'specimen UTO-X-1999: not found'
+expect_grep "$T/err" 'specimens there: UTO-ID-2021, UTO-P-2024'
 expect_status 2 "$DOCEX" synth --specimen ../etc --out "$T/x"
 expect_status 2 "$DOCEX" synth --specimen UTO-P-2024 --out "$T/x" --defect forged_everything
 expect_grep "$T/err" 'unknown defect'
