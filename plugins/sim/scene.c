@@ -125,6 +125,45 @@ static dxp_pixel_format png_setup_transforms(png_structp png, png_infop info, bo
     return fmt;
 }
 
+/* Every chunk's declared length stays inside the file, up to IEND (up to
+ * the first IDAT when not `whole`: opening a scene reads only the header, a
+ * truncated image fails when it is captured); the file is left just after
+ * the signature.  libpng allocates a chunk's buffer
+ * from its declared length before reading it (1.2 GB asked for by a 56-byte
+ * file: tests/fuzz/corpus/png/huge-chunk-length.png). */
+static bool chunks_fit(FILE *fp, bool whole, char *msg, size_t size)
+{
+    struct stat sb;
+    uint64_t pos = 8;
+    uint8_t h[8];
+    if (fstat(fileno(fp), &sb) != 0) {
+        snprintf(msg, size, "cannot examine the file: %s", strerror(errno));
+        return false;
+    }
+    for (;;) {
+        if (fseek(fp, (long)pos, SEEK_SET) != 0 || fread(h, 1, 8, fp) != 8) {
+            snprintf(msg, size, "truncated at byte %llu (no IEND)", (unsigned long long)pos);
+            return false;
+        }
+        uint64_t n = (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
+        if (!whole && memcmp(h + 4, "IDAT", 4) == 0)
+            break; /* the header's read ends here; the image data is streamed */
+        if (pos + 12 + n > (uint64_t)sb.st_size) {
+            char type[5] = "????";
+            for (int k = 0; k < 4; k++)
+                if ((h[4 + k] >= 'A' && h[4 + k] <= 'Z') || (h[4 + k] >= 'a' && h[4 + k] <= 'z'))
+                    type[k] = (char)h[4 + k];
+            snprintf(msg, size, "chunk %s at byte %llu: %llu bytes, past the end of the file", type,
+                     (unsigned long long)pos, (unsigned long long)n);
+            return false;
+        }
+        if (memcmp(h + 4, "IEND", 4) == 0)
+            break;
+        pos += 12 + n;
+    }
+    return fseek(fp, 8, SEEK_SET) == 0;
+}
+
 /* Reads the header of light->path (and, when `decode`, the pixels). */
 static dx_status png_read_light(const dxp_host *host, sim_light *light, bool decode)
 {
@@ -147,6 +186,8 @@ static dx_status png_read_light(const dxp_host *host, sim_light *light, bool dec
         snprintf(err.message, sizeof err.message, "not a PNG file (bad signature)");
         goto fail_logged;
     }
+    if (!chunks_fit(fp, decode, err.message, sizeof err.message))
+        goto fail_logged;
     png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error, png_on_warning);
     if (png)
         info = png_create_info_struct(png);

@@ -208,10 +208,15 @@ static dx_status png_chunks_fit(const uint8_t *d, size_t len, const char *path, 
     while (len - pos >= 12) {
         uint32_t n = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 | (uint32_t)d[pos + 2] << 8 |
                      d[pos + 3];
-        if (n > len - pos - 12)
+        if (n > len - pos - 12) {
+            char type[5] = "????";
+            for (int k = 0; k < 4; k++)
+                if ((d[pos + 4 + k] >= 'A' && d[pos + 4 + k] <= 'Z') || (d[pos + 4 + k] >= 'a' && d[pos + 4 + k] <= 'z'))
+                    type[k] = (char)d[pos + 4 + k];
             return dx_error_set(err, DX_ERR_DATA,
-                                "%s: malformed PNG (chunk %.4s at byte %zu: %u bytes, past the end)",
-                                path, (const char *)d + pos + 4, pos, n);
+                                "%s: malformed PNG (chunk %s at byte %zu: %u bytes, past the end)",
+                                path, type, pos, n);
+        }
         if (memcmp(d + pos + 4, "IEND", 4) == 0)
             return DX_OK;
         pos += (size_t)n + 12;

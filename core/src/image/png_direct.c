@@ -123,14 +123,14 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
                                 name, pos);
         uint32_t n = be32(d + pos);
         const uint8_t *t = d + pos + 4, *body = d + pos + 8;
-        if (n > 0x7fffffffu || n > len - pos - 12)
-            return dx_error_set(err, DX_ERR_DATA,
-                                "%s: malformed PNG (chunk %.4s at byte %zu: %u bytes, past the end)",
-                                name, (const char *)t, pos, n);
         for (int k = 0; k < 4; k++)
             if (!((t[k] >= 'A' && t[k] <= 'Z') || (t[k] >= 'a' && t[k] <= 'z')))
                 return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (bad chunk type at byte %zu)",
                                     name, pos);
+        if (n > 0x7fffffffu || n > len - pos - 12)
+            return dx_error_set(err, DX_ERR_DATA,
+                                "%s: malformed PNG (chunk %.4s at byte %zu: %u bytes, past the end)",
+                                name, (const char *)t, pos, n);
         uint32_t crc = (uint32_t)libdeflate_crc32(0, t, (size_t)n + 4);
         if (crc != be32(body + n) && !FUZZ_NO_CHECKSUMS)
             return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (chunk %.4s at byte %zu: CRC error)",
