@@ -181,6 +181,12 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
 
     size_t ch = type == 2 ? 3 : 1, bytes = depth / 8, bpp = ch * bytes;
     size_t rb = (size_t)w * bpp, raw_size = (size_t)h * (rb + 1);
+    /* deflate expands at most 1032 to 1: a file too small for its size is
+     * refused before the image's memory is asked for */
+    if (raw_size / 1032 > idat_bytes + 16)
+        return dx_error_set(err, DX_ERR_DATA,
+                            "%s: malformed PNG (%zu bytes of image data cannot hold %u x %u pixels)",
+                            name, idat_bytes, w, h);
     /* the zlib stream: one chunk in place, several joined */
     const uint8_t *z = d + first_idat + 8;
     uint8_t *joined = NULL;

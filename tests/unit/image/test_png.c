@@ -339,6 +339,14 @@ int main(void)
         chunk(&b, "IEND", "", 0);
         broken("60000 x 60000", b.d, b.n, "too large");
         free(b.d);
+        /* 16000 x 16000 RGB (768 MB) from 15 bytes of data: refused before
+         * the memory is asked for */
+        b = (buf){0};
+        ihdr(&b, 16000, 16000, 8, 2);
+        zput(&b, raw, 15, "IDAT");
+        chunk(&b, "IEND", "", 0);
+        broken("16000 x 16000 from a few bytes", b.d, b.n, "cannot hold");
+        free(b.d);
         broken("empty", (const uint8_t *)"", 0, "not a PNG");
         {
             /* a 4 x 2 grey IHDR, then a chunk claiming 1.2 GB (libpng would
