@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,7 +426,6 @@ typedef struct crop_job {
 typedef struct crop_list {
     crop_job *jobs;
     size_t n, cap;
-    atomic_size_t next;
     const char *case_dir;
 } crop_list;
 
@@ -448,35 +446,15 @@ static crop_job *crop_add(crop_list *cl, const dx_reg_image *im, dx_reg_rect rec
     return j;
 }
 
-static void *crop_worker(void *arg)
+/* Write crop i (any thread: touches only its job). */
+static void crop_write(void *arg, size_t i)
 {
     crop_list *cl = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&cl->next, 1);
-        if (i >= cl->n)
-            break;
-        crop_job *j = &cl->jobs[i];
-        dx_error e = {0};
-        j->st = write_crop(cl->case_dir, j->im == NULL ? &j->own : j->im, j->rect, j->name, j->sha, &e);
-        if (j->st != DX_OK)
-            dx_ins_fmt(j->error, sizeof j->error, "%s", e.message);
-    }
-    return NULL;
-}
-
-static void crops_write(crop_list *cl, int threads)
-{
-    pthread_t tid[8];
-    int started = 0;
-    atomic_init(&cl->next, 0);
-    if (threads > 8)
-        threads = 8;
-    for (int k = 1; k < threads && (size_t)k < cl->n; k++)
-        if (pthread_create(&tid[started], NULL, crop_worker, cl) == 0)
-            started++;
-    crop_worker(cl);
-    for (int k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
+    crop_job *j = &cl->jobs[i];
+    dx_error e = {0};
+    j->st = write_crop(cl->case_dir, j->im == NULL ? &j->own : j->im, j->rect, j->name, j->sha, &e);
+    if (j->st != DX_OK)
+        dx_ins_fmt(j->error, sizeof j->error, "%s", e.message);
 }
 
 static void add_file(json_t *files, const char *rel, const char *role, uint64_t bytes, const char *sha)
@@ -894,14 +872,13 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     {
         chip_job job = {in, host, trust, today, chip_part, 0};
         pthread_t tid;
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         bool threaded = pthread_create(&tid, NULL, chip_thread, &job) == 0;
         if (!threaded)
             chip_thread(&job);
-        dx_ins_prepare(in, ncpu > 1 ? (int)ncpu : 1);
+        dx_ins_prepare(in);
         if (threaded)
             pthread_join(tid, NULL);
-        dx_ins_viz_precompute(in, ncpu > 1 ? (int)ncpu : 1);
+        dx_ins_viz_precompute(in);
         t_chip = job.ms;
     }
 
@@ -1011,7 +988,6 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     {
         json_t *arr = json_array();
         crop_list cl = {.case_dir = in->case_dir};
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         for (size_t i = 0; i < rep.n_findings; i++) {
             json_t *f = finding_out(in, &rep.findings[i], &cl, (int)i + 1);
             if (f)
@@ -1019,7 +995,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
             if (rep.findings[i].check.mode == DX_RULES_MANDATORY && rep.findings[i].result == DX_RULES_FAILED)
                 out->mandatory_failed = true;
         }
-        crops_write(&cl, ncpu > 1 ? (int)ncpu : 1);
+        dx_ins_parallel(cl.n, crop_write, &cl);
         for (size_t i = 0; i < cl.n; i++) {
             crop_job *j = &cl.jobs[i];
             if (j->st == DX_OK) {

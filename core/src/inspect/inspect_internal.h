@@ -149,8 +149,11 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
                            const dx_reg_image **out, const char **path, const char **sha256,
                            dx_error *err);
 /* Register every side, then decode and resample every light and load the
- * reference images on `threads` threads at once. */
-void dx_ins_prepare(dx_inspection *in, int threads);
+ * reference images, draw the visual zone, on every core (dx_ins_parallel). */
+void dx_ins_prepare(dx_inspection *in);
+/* fn(ctx, i) for every i < n, on every core (this thread one of them, at
+ * most 8), each i once; returns when all are done. */
+void dx_ins_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 void dx_ins_sides_free(dx_inspection *in);
 
 /* provider.c */
@@ -171,9 +174,9 @@ void dx_ins_provider(dx_inspection *in, dx_rules_provider *p);
  * while no rule runs). */
 void dx_ins_viz_prepare(dx_inspection *in);
 /* Compare every visual-zone field with its side's ir870 page (the light
- * cross.lua reads them under) on `threads` threads, ahead of the rules; the
+ * cross.lua reads them under) on every core, ahead of the rules; the
  * viz measure then takes the result.  After dx_ins_prepare(). */
-void dx_ins_viz_precompute(dx_inspection *in, int threads);
+void dx_ins_viz_precompute(dx_inspection *in);
 /* A viz.<field> region's expectation: the field as the MRZ says it is
  * printed, drawn in the specimen's typeface (synth/viz.h); NULL otherwise. */
 const dx_reg_image *dx_ins_viz_expected(dx_inspection *in, const ins_region *r);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -315,48 +316,69 @@ typedef struct prep_task {
     ins_ref *ref;     /* or, with neither: the visual zone's expectation */
 } prep_task;
 
-typedef struct prep_pool {
+/* ---- a pool: fn(ctx, i) for every i, on every core ---------------------- */
+
+typedef struct par_pool {
+    size_t n;
+    void (*fn)(void *ctx, size_t i);
+    void *ctx;
+    atomic_size_t next;
+} par_pool;
+
+static void *par_worker(void *arg)
+{
+    par_pool *p = arg;
+    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->n;)
+        p->fn(p->ctx, i);
+    return NULL;
+}
+
+void dx_ins_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    par_pool pool = {.n = n, .fn = fn, .ctx = ctx};
+    pthread_t tid[7];
+    int started = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    atomic_init(&pool.next, 0);
+    /* this thread is one of them; at most 8 */
+    for (long k = 1; k < cores && k < 8 && (size_t)k < n; k++)
+        if (pthread_create(&tid[started], NULL, par_worker, &pool) == 0)
+            started++;
+    par_worker(&pool);
+    for (int k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+}
+
+typedef struct prep_ctx {
     dx_inspection *in;
     prep_task *tasks;
-    size_t n;
-    atomic_size_t next;
-} prep_pool;
+} prep_ctx;
 
-static void *prep_worker(void *arg)
+static void prep_one(void *arg, size_t i)
 {
-    prep_pool *p = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n)
-            break;
-        prep_task *t = &p->tasks[i];
-        if (!t->ref && !t->light) {
-            dx_ins_viz_prepare(p->in);
-            continue;
-        }
-        if (t->ref) {
-            ref_load(p->in->spec, t->ref);
-            continue;
-        }
+    prep_ctx *p = arg;
+    prep_task *t = &p->tasks[i];
+    if (!t->ref && !t->light) {
+        dx_ins_viz_prepare(p->in);
+    } else if (t->ref) {
+        ref_load(p->in->spec, t->ref);
+    } else {
         if (!t->light->loaded)
             light_decode(t->light);
         if (t->light->load_status != DX_OK) {
             t->light->page_status = t->light->load_status;
             dx_ins_fmt(t->light->page_error, sizeof t->light->page_error, "%s", t->light->load_error);
-            continue;
+        } else {
+            light_resample(t->side, t->light, p->in->dpi);
         }
-        light_resample(t->side, t->light, p->in->dpi);
     }
-    return NULL;
 }
 
-void dx_ins_prepare(dx_inspection *in, int threads)
+void dx_ins_prepare(dx_inspection *in)
 {
     predecode_join(in); /* its light is one of the tasks' */
     prep_task tasks[INS_MAX_SIDES * INS_MAX_LIGHTS * 3 + 1];
-    prep_pool pool = {.in = in, .tasks = tasks, .n = 0};
-    pthread_t tid[8];
-    int started = 0;
+    size_t n = 0;
     double t0 = dx_ins_now_ms(), decode = 0, resample = 0, refs = 0;
     for (size_t s = 0; s < in->n_sides; s++) {
         ins_side *sd = &in->sides[s];
@@ -369,11 +391,11 @@ void dx_ins_prepare(dx_inspection *in, int threads)
                 continue;
             decode -= l->ms_decode;
             resample -= l->ms_resample;
-            tasks[pool.n++] = (prep_task){sd, l, NULL};
+            tasks[n++] = (prep_task){sd, l, NULL};
             if (in->spec) {
                 ins_ref *r = ref_slot(in, s, l->name);
                 if (r && !r->loaded)
-                    tasks[pool.n++] = (prep_task){sd, NULL, r};
+                    tasks[n++] = (prep_task){sd, NULL, r};
             }
         }
     }
@@ -388,27 +410,19 @@ void dx_ins_prepare(dx_inspection *in, int threads)
             for (size_t k = 0; k < ft->n_illuminations; k++) {
                 ins_ref *r = ref_slot(in, ft->side, ft->illuminations[k]);
                 bool queued = false;
-                for (size_t q = 0; r && q < pool.n; q++)
+                for (size_t q = 0; r && q < n; q++)
                     queued = queued || tasks[q].ref == r;
                 if (r && !r->loaded && r->status == DX_OK && !queued &&
-                    pool.n < sizeof tasks / sizeof tasks[0] - 1)
-                    tasks[pool.n++] = (prep_task){&in->sides[ft->side], NULL, r};
+                    n < sizeof tasks / sizeof tasks[0] - 1)
+                    tasks[n++] = (prep_task){&in->sides[ft->side], NULL, r};
             }
         }
         if (in->have_mrz)
-            tasks[pool.n++] = (prep_task){NULL, NULL, NULL};
+            tasks[n++] = (prep_task){NULL, NULL, NULL};
     }
-    /* the largest first: they are the ones to overlap */
-    atomic_init(&pool.next, 0);
-    if (threads > 8)
-        threads = 8;
-    for (int k = 1; k < threads && (size_t)k < pool.n; k++)
-        if (pthread_create(&tid[started], NULL, prep_worker, &pool) == 0)
-            started++;
-    prep_worker(&pool);
-    for (int k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
-    for (size_t i = 0; i < pool.n; i++) {
+    prep_ctx ctx = {in, tasks};
+    dx_ins_parallel(n, prep_one, &ctx);
+    for (size_t i = 0; i < n; i++) {
         if (!tasks[i].ref && !tasks[i].light)
             continue;
         if (tasks[i].ref)

@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <pthread.h>
-#include <stdatomic.h>
 
 #include "host/host_internal.h"
 #include "inspect/inspect_internal.h"
@@ -38,13 +34,6 @@
  * at least. */
 #define BRIGHT_SHARE 0.2
 #define BRIGHT_MIN_STEP 25.0
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static dx_status make_viz(dx_inspection *in, dx_error *err)
 {
@@ -92,38 +81,29 @@ typedef struct viz_pre {
     char error[300];
 } viz_pre;
 
-typedef struct viz_pool {
+typedef struct viz_ctx {
     dx_inspection *in;
     viz_pre *pre;
-    atomic_size_t next;
-} viz_pool;
+} viz_ctx;
 
-static void *viz_worker(void *arg)
+/* Compare field i (any thread: touches only pre[i]). */
+static void viz_compare_one(void *arg, size_t i)
 {
-    viz_pool *p = arg;
-    const dx_viz_field *f = p->in->viz;
-    for (;;) {
-        size_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->in->n_viz)
-            break;
-        if (!p->pre[i].page)
-            continue;
-        dx_error e = {0};
-        p->pre[i].st = dx_viz_compare(&f[i], p->pre[i].page, VIZ_SHIFT_MM, &p->pre[i].vm, &e);
-        if (p->pre[i].st != DX_OK)
-            dx_ins_fmt(p->pre[i].error, sizeof p->pre[i].error, "%s", e.message);
-    }
-    return NULL;
+    viz_ctx *c = arg;
+    viz_pre *p = &c->pre[i];
+    dx_error e = {0};
+    if (!p->page)
+        return;
+    p->st = dx_viz_compare(&((const dx_viz_field *)c->in->viz)[i], p->page, VIZ_SHIFT_MM, &p->vm, &e);
+    if (p->st != DX_OK)
+        dx_ins_fmt(p->error, sizeof p->error, "%s", e.message);
 }
 
-void dx_ins_viz_precompute(dx_inspection *in, int threads)
+void dx_ins_viz_precompute(dx_inspection *in)
 {
     dx_error e = {0};
     viz_pre *pre;
-    viz_pool pool = {.in = in};
-    pthread_t tid[8];
-    int started = 0;
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     if (in->viz_pre || make_viz(in, &e) != DX_OK || !in->n_viz ||
         !(pre = calloc(in->n_viz, sizeof *pre)))
         return;
@@ -132,20 +112,12 @@ void dx_ins_viz_precompute(dx_inspection *in, int threads)
     for (size_t i = 0; i < in->n_viz; i++)
         if (dx_ins_page(in, (size_t)f[i].side, VIZ_LIGHT, &pre[i].page, &e) != DX_OK)
             pre[i].page = NULL;
-    pool.pre = pre;
-    atomic_init(&pool.next, 0);
-    if (threads > 8)
-        threads = 8;
-    for (int k = 1; k < threads && (size_t)k < in->n_viz; k++)
-        if (pthread_create(&tid[started], NULL, viz_worker, &pool) == 0)
-            started++;
-    viz_worker(&pool);
-    for (int k = 0; k < started; k++)
-        pthread_join(tid[k], NULL);
+    viz_ctx ctx = {in, pre};
+    dx_ins_parallel(in->n_viz, viz_compare_one, &ctx);
     in->viz_pre = pre;
-    in->t_measure += now_ms() - t0;
+    in->t_measure += dx_ins_now_ms() - t0;
     dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "visual zone: %zu fields compared at %s in %.1f ms", in->n_viz,
-           VIZ_LIGHT, now_ms() - t0);
+           VIZ_LIGHT, dx_ins_now_ms() - t0);
 }
 
 static const dx_viz_field *viz_field(dx_inspection *in, const char *key)
@@ -362,7 +334,7 @@ static dx_status measure(void *user, dx_rules_measure what, const dx_rules_regio
     ins_region r;
     const dx_reg_image *im;
     dx_status st;
-    double t0 = now_ms();
+    double t0 = dx_ins_now_ms();
     if ((st = dx_ins_resolve(in, ref, &r, err)) != DX_OK)
         return st;
     if (r.is_face)
@@ -523,7 +495,7 @@ static dx_status measure(void *user, dx_rules_measure what, const dx_rules_regio
     default:
         st = dx_error_set(err, DX_ERR_UNSUPPORTED, "%s", dx_rules_measure_str(what));
     }
-    in->t_measure += now_ms() - t0;
+    in->t_measure += dx_ins_now_ms() - t0;
     return st;
 }
 
