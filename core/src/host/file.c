@@ -2,7 +2,9 @@
  * SHA-256 (the capture records, chip files, specimen images use these). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,35 @@ FILE *dx_file_open_regular(const char *path, dx_status *st, dx_error *err)
         *st = dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     return f;
+}
+
+dx_status dx_file_read(const char *path, size_t max, uint8_t **data, size_t *len, dx_error *err)
+{
+    dx_status st;
+    struct stat sb;
+    FILE *f = dx_file_open_regular(path, &st, err);
+    *data = NULL;
+    *len = 0;
+    if (!f)
+        return st;
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 || (uint64_t)sb.st_size > max) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, max >> 20);
+    }
+    size_t n = (size_t)sb.st_size;
+    if (!(*data = malloc(n ? n : 1))) {
+        fclose(f);
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
+    }
+    if (fread(*data, 1, n, f) != n) {
+        free(*data);
+        *data = NULL;
+        fclose(f);
+        return dx_error_set(err, DX_ERR_IO, "%s: read error (the file changed while it was read?)", path);
+    }
+    fclose(f);
+    *len = n;
+    return DX_OK;
 }
 
 void dx_sha256_hex(const void *data, size_t len, char out[65])

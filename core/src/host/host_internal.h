@@ -73,6 +73,9 @@ bool dx_strlcpy(char *dst, const char *src, size_t size);
 /* host/file.c: a regular file opened for reading (a FIFO or device named by
  * outside input is refused, never blocks): NULL with *st and err set. */
 FILE *dx_file_open_regular(const char *path, dx_status *st, dx_error *err);
+/* The whole of a regular file (at most `max` bytes, else DX_ERR_DATA) in
+ * *data (caller frees), its size in *len. */
+dx_status dx_file_read(const char *path, size_t max, uint8_t **data, size_t *len, dx_error *err);
 /* SHA-256 of a regular file / of bytes, lower-case hex. */
 dx_status dx_file_sha256(const char *path, char out[65], dx_error *err);
 void dx_sha256_hex(const void *data, size_t len, char out[65]);

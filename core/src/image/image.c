@@ -1,4 +1,5 @@
 /* Grey conversion, downscaling and PNG loading (see image.h). */
+#include "host/host_internal.h"
 #include "image/image.h"
 
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void dx_gray_free(dx_gray *g)
 {
@@ -325,32 +325,23 @@ dx_status dx_png_decode(const uint8_t *buf, size_t len, const char *name, dx_png
 
 dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err)
 {
-    struct stat sb;
     uint8_t *buf;
+    size_t len;
     dx_status st;
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return dx_error_set(err, DX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_IO, "%s: not a regular file", path);
+    /* a regular file only: a FIFO named by outside input must not hang the
+     * reader */
+    if ((st = dx_file_read(path, PNG_MAX_FILE, &buf, &len, err)) != DX_OK) {
+        /* a missing file is an I/O error here (DX_ERR_NOT_FOUND says "no
+         * MRZ found" to dx_mrz_read_file's callers) */
+        if (st == DX_ERR_NOT_FOUND) {
+            st = DX_ERR_IO;
+            if (err)
+                err->status = st;
+        }
+        return st;
     }
-    if ((uint64_t)sb.st_size > PNG_MAX_FILE) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, PNG_MAX_FILE >> 20);
-    }
-    if (!(buf = malloc(sb.st_size ? (size_t)sb.st_size : 1))) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
-    }
-    if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        free(buf);
-        fclose(f);
-        return dx_error_set(err, DX_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
-    st = dx_png_decode(buf, (size_t)sb.st_size, path, out, err);
+    st = dx_png_decode(buf, len, path, out, err);
     free(buf);
     return st;
 }

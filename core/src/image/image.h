@@ -49,8 +49,8 @@ static inline float dx_gray_sample(const dx_gray *g, double x, double y)
 
 /* A PNG file decoded for reading: 8-bit grey, 16-bit grey (host order), RGB8
  * or RGB16 (alpha dropped, palette expanded).  *dpi is 0 without pHYs.
- * DX_ERR_IO when the file cannot be opened, DX_ERR_DATA when it is not a valid
- * PNG (or too large: more than 2^28 pixels). */
+ * DX_ERR_IO when the file cannot be opened or read, DX_ERR_DATA when it is not
+ * a regular file or not a valid PNG (or too large: more than 2^28 pixels). */
 typedef struct dx_png_image {
     dx_image_view view;
     void *data;

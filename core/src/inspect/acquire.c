@@ -16,33 +16,6 @@
  * about 200 MB uncompressed). */
 #define MAX_CAPTURE_BYTES ((size_t)512 * 1024 * 1024)
 
-static dx_status read_whole(const char *path, uint8_t **data, size_t *len, dx_error *err)
-{
-    dx_status st;
-    FILE *f = dx_file_open_regular(path, &st, err);
-    struct stat sb;
-    *data = NULL;
-    if (!f)
-        return st;
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 || (size_t)sb.st_size > MAX_CAPTURE_BYTES) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_DATA, "%s: larger than %zu MB", path, MAX_CAPTURE_BYTES >> 20);
-    }
-    *len = (size_t)sb.st_size;
-    if (!(*data = malloc(*len ? *len : 1))) {
-        fclose(f);
-        return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", path);
-    }
-    if (fread(*data, 1, *len, f) != *len) {
-        free(*data);
-        *data = NULL;
-        fclose(f);
-        return dx_error_set(err, DX_ERR_IO, "%s: read error", path);
-    }
-    fclose(f);
-    return DX_OK;
-}
-
 /* Size, depth and channels from a PNG's IHDR (the pixels as dx_png_load
  * gives them: palette expanded to RGB, alpha dropped); false when the bytes
  * do not start with a PNG signature and a valid IHDR. */
@@ -110,7 +83,7 @@ static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, i
         dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, name);
         light_init(l, in->case_dir, rel, e->illumination);
         double t0 = dx_ins_now_ms();
-        if ((st = read_whole(e->path, &data, &len, err)) != DX_OK)
+        if ((st = dx_file_read(e->path, MAX_CAPTURE_BYTES, &data, &len, err)) != DX_OK)
             goto done;
         /* durable with the rest of the case, before findings.json (dx_fs_sync) */
         st = dx_file_write_atomic_deferred(dir, name, data, len, l->sha256, err);

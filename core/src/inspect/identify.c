@@ -53,23 +53,15 @@ static double visual_score(dx_inspection *in, const dx_specimen *cand)
         return -2;
     for (size_t i = 0; i < dx_specimen_reference_count(cand); i++) {
         const dx_specimen_reference *r = dx_specimen_reference_at(cand, i);
-        dx_png_image png = {0};
         dx_reg_image ref = {0};
-        dx_reg_transform t;
         dx_measure_similarity s;
         if (r->side != 0 || strcmp(r->illumination, "white") != 0 || !r->present)
             continue;
-        if (dx_png_load(r->path, &png, &e) == DX_OK) {
-            double dpi = png.dpi > 0 ? png.dpi : si->reference_dpi;
-            dx_reg_identity(dpi, si->page_width_mm, si->page_height_mm, png.view.width,
-                            png.view.height, &t);
-            dx_reg_rect inner = {5, 5, si->page_width_mm - 10, si->page_height_mm - 10};
-            if (dx_reg_resample(&png.view, &t, dpi, NULL, &ref, &e) == DX_OK &&
-                dx_measure_similarity_of(page, inner, &ref, inner, 0.5, &s, &e) == DX_OK)
-                best = s.ncc;
-        }
+        dx_reg_rect inner = {5, 5, si->page_width_mm - 10, si->page_height_mm - 10};
+        if (dx_ins_reference_load(cand, r->path, &ref, NULL, &e) == DX_OK &&
+            dx_measure_similarity_of(page, inner, &ref, inner, 0.5, &s, &e) == DX_OK)
+            best = s.ncc;
         dx_reg_image_free(&ref);
-        dx_png_image_free(&png);
     }
     return best;
 }

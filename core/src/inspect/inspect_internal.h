@@ -148,6 +148,11 @@ dx_status dx_ins_page(dx_inspection *in, size_t s, const char *light, const dx_r
 dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
                            const dx_reg_image **out, const char **path, const char **sha256,
                            dx_error *err);
+/* A reference image of `spec` (file `path`) as a page image at its own dpi
+ * (pHYs, else the specimen's reference_dpi); the SHA-256 of the bytes
+ * decoded into sha when not NULL. */
+dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
+                                char sha[65], dx_error *err);
 /* Register every side, then decode and resample every light and load the
  * reference images, draw the visual zone, on every core (dx_ins_parallel). */
 void dx_ins_prepare(dx_inspection *in);

@@ -2,6 +2,7 @@
  * once per side (image/register.h) and resampled into page coordinates at the
  * measurement dpi; and the specimen's reference images. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,27 +260,43 @@ static ins_ref *ref_slot(dx_inspection *in, size_t s, const char *light)
 }
 
 /* Load a reference image (any thread: touches only r; reads the specimen). */
+/* Reference files are PNGs the build drew; a bound for reading one. */
+#define MAX_REFERENCE_BYTES ((size_t)256 * 1024 * 1024)
+
+dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
+                                char sha[65], dx_error *err)
+{
+    uint8_t *buf;
+    size_t len;
+    dx_png_image png = {0};
+    dx_status st;
+    memset(out, 0, sizeof *out);
+    if ((st = dx_file_read(path, MAX_REFERENCE_BYTES, &buf, &len, err)) != DX_OK)
+        return st;
+    if (sha)
+        dx_sha256_hex(buf, len, sha); /* the bytes decoded, read once */
+    st = dx_png_decode(buf, len, path, &png, err);
+    free(buf);
+    if (st == DX_OK) {
+        const dx_specimen_info *si = dx_specimen_info_get(spec);
+        double dpi = png.dpi > 0 ? png.dpi : si->reference_dpi;
+        dx_reg_transform t;
+        dx_reg_identity(dpi, si->page_width_mm, si->page_height_mm, png.view.width, png.view.height, &t);
+        st = dx_reg_resample(&png.view, &t, dpi, NULL, out, err);
+    }
+    dx_png_image_free(&png);
+    return st;
+}
+
 static void ref_load(const dx_specimen *spec, ins_ref *r)
 {
-    dx_png_image png = {0};
     dx_error e = {0};
     double t0 = dx_ins_now_ms();
     r->loaded = true;
     if (r->status != DX_OK)
         return;
-    r->status = dx_png_load(r->path, &png, &e);
-    if (r->status == DX_OK) {
-        const dx_specimen_info *si = dx_specimen_info_get(spec);
-        double dpi = png.dpi > 0 ? png.dpi : si->reference_dpi;
-        dx_reg_transform t;
-        dx_reg_identity(dpi, si->page_width_mm, si->page_height_mm, png.view.width, png.view.height, &t);
-        r->status = dx_reg_resample(&png.view, &t, dpi, NULL, &r->img, &e);
-        if (r->status == DX_OK && dx_file_sha256(r->path, r->sha256, &e) != DX_OK)
-            r->sha256[0] = '\0';
-    }
-    if (r->status != DX_OK)
+    if ((r->status = dx_ins_reference_load(spec, r->path, &r->img, r->sha256, &e)) != DX_OK)
         dx_ins_fmt(r->error, sizeof r->error, "reference %s: %s", r->file, e.message);
-    dx_png_image_free(&png);
     r->ms = dx_ins_now_ms() - t0;
 }
 

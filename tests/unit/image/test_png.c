@@ -11,12 +11,15 @@
  *    truncated anywhere, a CRC error, a zlib stream that is not one, too few
  *    or too many bytes of image data, an unknown filter type, IDAT chunks
  *    that are not consecutive, IHDR not first, an image too large, a chunk
- *    longer than the file (on both paths). */
+ *    longer than the file (on both paths).
+ * 4. dx_png_load: a FIFO is refused at once, a missing file is DX_ERR_IO. */
 #include <png.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libdeflate.h>
 
@@ -362,6 +365,27 @@ int main(void)
                       strstr(e.message, "past the end"),
                   "libpng path: the chunk lengths are checked first: %s", e.message);
             free(b.d);
+        }
+    }
+
+    /* 4. dx_png_load: a FIFO named as a capture is refused without waiting
+     * for a writer; a missing file is DX_ERR_IO */
+    {
+        char dir[] = "/tmp/docex-test-png-XXXXXX", path[64];
+        if (mkdtemp(dir)) {
+            dx_png_image img;
+            dx_error e = {0};
+            snprintf(path, sizeof path, "%s/white.png", dir);
+            if (mkfifo(path, 0600) == 0) {
+                dx_status st = dx_png_load(path, &img, &e);
+                check(st == DX_ERR_DATA && strstr(e.message, "not a regular file"),
+                      "a FIFO: status %d (%s)", (int)st, e.message);
+                unlink(path);
+            }
+            dx_status st = dx_png_load(path, &img, &e);
+            check(st == DX_ERR_IO && e.status == DX_ERR_IO && strstr(e.message, "white.png"),
+                  "a missing file: status %d (%s)", (int)st, e.message);
+            rmdir(dir);
         }
     }
 
