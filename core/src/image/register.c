@@ -602,6 +602,110 @@ static inline void bilinear_f(const float *im, int w, int h, int nch, double x, 
     }
 }
 
+/* ---- the box prefilter: exact means of f x f capture pixels -------------- */
+
+/* cols[i] = the sum of f rows, stride bytes apart, of 8-bit samples */
+static void box_cols8(const uint8_t *row, size_t stride, int f, size_t n, uint32_t *cols)
+{
+    for (size_t i = 0; i < n; i++)
+        cols[i] = row[i];
+    for (int sy = 1; sy < f; sy++) {
+        const uint8_t *r = row + (size_t)sy * stride;
+        for (size_t i = 0; i < n; i++)
+            cols[i] += r[i];
+    }
+}
+
+/* the same for 16-bit samples (host order) */
+static void box_cols16(const uint8_t *row, size_t stride, int f, size_t n, uint32_t *cols)
+{
+    for (size_t i = 0; i < n; i++)
+        cols[i] = 0;
+    for (int sy = 0; sy < f; sy++) {
+        const uint8_t *r = row + (size_t)sy * stride;
+        for (size_t i = 0; i < n; i++) {
+            uint16_t v;
+            memcpy(&v, r + 2 * i, 2);
+            cols[i] += v;
+        }
+    }
+}
+
+/* o[bx * nch + c] = scale * the sum of f neighbouring column sums; inlined
+ * with constant f and nch below, where the loops unroll (the sums fit 32
+ * bits: f <= 4, 16 x 65535 per sample) */
+static inline void box_hsum_k(const uint32_t *cols, int iw, int f, int nch, float scale, float *o)
+{
+    for (int bx = 0; bx < iw; bx++) {
+        const uint32_t *l = cols + (size_t)bx * f * nch;
+        for (int c = 0; c < nch; c++) {
+            uint32_t sum = 0;
+            for (int sx = 0; sx < f; sx++)
+                sum += l[sx * nch + c];
+            o[bx * nch + c] = (float)sum * scale;
+        }
+    }
+}
+
+static void box_hsum(const uint32_t *cols, int iw, int f, int nch, float scale, float *o)
+{
+    if (f == 2 && nch == 3)
+        box_hsum_k(cols, iw, 2, 3, scale, o);
+    else if (f == 2 && nch == 1)
+        box_hsum_k(cols, iw, 2, 1, scale, o);
+    else if (f == 3 && nch == 3)
+        box_hsum_k(cols, iw, 3, 3, scale, o);
+    else if (f == 3 && nch == 1)
+        box_hsum_k(cols, iw, 3, 1, scale, o);
+    else if (f == 4 && nch == 3)
+        box_hsum_k(cols, iw, 4, 3, scale, o);
+    else if (f == 4 && nch == 1)
+        box_hsum_k(cols, iw, 4, 1, scale, o);
+    else {
+        /* any other factor: 64-bit sums (f x f x 65535 passes 32 bits at f = 256) */
+        for (int bx = 0; bx < iw; bx++) {
+            const uint32_t *l = cols + (size_t)bx * f * nch;
+            for (int c = 0; c < nch; c++) {
+                uint64_t sum = 0;
+                for (int sx = 0; sx < f; sx++)
+                    sum += l[sx * nch + c];
+                o[bx * nch + c] = (float)sum * scale;
+            }
+        }
+    }
+}
+
+/* The output columns [*i0, *i1) of a row whose samples a + i d (i = 0..w-1)
+ * all lie in [lo, hi) (hi_closed: [lo, hi]): estimated, then moved until
+ * both ends hold when computed as the walk computes them (a + i d is
+ * monotonic in i, so every column between them holds too). */
+static void clip_span(double a, double d, double lo, double hi, bool hi_closed, int w, int *i0,
+                      int *i1)
+{
+#define SPAN_IN(i) (a + (i) * d >= lo && (hi_closed ? a + (i) * d <= hi : a + (i) * d < hi))
+    double e0 = 0, e1 = w;
+    if (d > 0) {
+        e0 = (lo - a) / d, e1 = (hi - a) / d + 1;
+    } else if (d < 0) {
+        e0 = (hi - a) / d, e1 = (lo - a) / d + 1;
+    } else if (!SPAN_IN(0)) {
+        *i1 = *i0;
+        return;
+    }
+    int s0 = e0 > *i0 ? (e0 < *i1 ? (int)e0 : *i1) : *i0;
+    int s1 = e1 < *i1 ? (e1 > s0 ? (int)e1 : s0) : *i1;
+    while (s0 > *i0 && SPAN_IN(s0 - 1))
+        s0--;
+    while (s0 < s1 && !SPAN_IN(s0))
+        s0++;
+    while (s1 < *i1 && s1 > s0 && SPAN_IN(s1))
+        s1++;
+    while (s1 > s0 && !SPAN_IN(s1 - 1))
+        s1--;
+    *i0 = s0, *i1 = s1;
+#undef SPAN_IN
+}
+
 /* Downscaling by ratio >= 2: the capture's rows that the output rectangle
  * needs are box-averaged by f = floor(ratio) first (exact means of f x f
  * pixels, one pass over the bytes), then sampled bilinearly — one sample per
@@ -656,33 +760,16 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
         out->px = NULL;
         return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
     }
+    bool wide = cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16;
+    float scale = wide ? norm / 257 : norm;
+    size_t skip = (size_t)bx0 * f * nch * (wide ? 2 : 1);
     for (int by = 0; by < ih; by++) {
-        float *o = box + (size_t)by * iw * nch;
-        memset(cols, 0, lw * sizeof *cols);
-        for (int sy = 0; sy < f; sy++) {
-            const uint8_t *row = (const uint8_t *)cap->data + (size_t)((by0 + by) * f + sy) * cap->stride +
-                                 (size_t)bx0 * f * nch * (cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16 ? 2 : 1);
-            if (cap->format == DX_PIX_GRAY8 || cap->format == DX_PIX_RGB8) {
-                for (size_t i = 0; i < lw; i++)
-                    cols[i] += row[i];
-            } else {
-                for (size_t i = 0; i < lw; i++) {
-                    uint16_t v;
-                    memcpy(&v, row + 2 * i, 2);
-                    cols[i] += v;
-                }
-            }
-        }
-        float scale = cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16 ? norm / 257 : norm;
-        for (int bx = 0; bx < iw; bx++) {
-            const uint32_t *l = cols + (size_t)bx * f * nch;
-            for (int c = 0; c < nch; c++) {
-                uint64_t sum = 0;
-                for (int sx = 0; sx < f; sx++)
-                    sum += l[sx * nch + c];
-                o[bx * nch + c] = (float)sum * scale;
-            }
-        }
+        const uint8_t *row = (const uint8_t *)cap->data + (size_t)(by0 + by) * f * cap->stride + skip;
+        if (wide)
+            box_cols16(row, cap->stride, f, lw, cols);
+        else
+            box_cols8(row, cap->stride, f, lw, cols);
+        box_hsum(cols, iw, f, nch, scale, box + (size_t)by * iw * nch);
     }
     free(cols);
     double rest = t->scale / ppm / f;
@@ -694,37 +781,61 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
     size_t outside = 0;
     dx_reg_apply(t, r.x, r.y, &ox, &oy);
     if (k == 1) {
-        /* one sample per output pixel: walk each row in box coordinates
-         * (pixel centres at +0.5), the interior without clamping */
+        /* one sample per output pixel: each row in box coordinates (pixel
+         * centres at +0.5); the span of it inside both the capture and the
+         * box image's interior without any test per pixel */
         double bdx = dux / f, bdy = duy / f;
+        double W = cap->width, H = cap->height;
+        size_t rs = (size_t)iw * nch;
         for (int j = 0; j < h; j++) {
             float *o = out->px + (size_t)j * w * nch;
-            double x = ox + 0.5 * dux + (j + 0.5) * dvx, y = oy + 0.5 * duy + (j + 0.5) * dvy;
-            double bx = x / f - bx0 - 0.5, by = y / f - by0 - 0.5;
-            for (int i = 0; i < w; i++, o += nch, x += dux, y += duy, bx += bdx, by += bdy) {
-                if (x < 0 || y < 0 || x > cap->width || y > cap->height) {
+            double xs = ox + 0.5 * dux + (j + 0.5) * dvx, ys = oy + 0.5 * duy + (j + 0.5) * dvy;
+            double bxs = xs / f - bx0 - 0.5, bys = ys / f - by0 - 0.5;
+            int i0 = 0, i1 = w;
+            clip_span(xs, dux, 0, W, true, w, &i0, &i1);
+            clip_span(ys, duy, 0, H, true, w, &i0, &i1);
+            clip_span(bxs, bdx, 0, iw - 1, false, w, &i0, &i1);
+            clip_span(bys, bdy, 0, ih - 1, false, w, &i0, &i1);
+            if (i1 <= i0)
+                i0 = i1 = w;
+            for (int i = 0; i < w; i++) {
+                if (i == i0) {
+                    float *oi = o + (size_t)i0 * nch;
+                    if (nch == 3) {
+                        for (int q = i0; q < i1; q++, oi += 3) {
+                            double bx = bxs + q * bdx, by = bys + q * bdy;
+                            int ix = (int)bx, iy = (int)by;
+                            float fx = (float)(bx - ix), fy = (float)(by - iy);
+                            const float *p0 = box + (size_t)iy * rs + (size_t)ix * 3, *p1 = p0 + rs;
+                            for (int c = 0; c < 3; c++) {
+                                float a = p0[c] + (p0[3 + c] - p0[c]) * fx;
+                                float b = p1[c] + (p1[3 + c] - p1[c]) * fx;
+                                oi[c] = a + (b - a) * fy;
+                            }
+                        }
+                    } else {
+                        for (int q = i0; q < i1; q++) {
+                            double bx = bxs + q * bdx, by = bys + q * bdy;
+                            int ix = (int)bx, iy = (int)by;
+                            float fx = (float)(bx - ix), fy = (float)(by - iy);
+                            const float *p0 = box + (size_t)iy * rs + ix, *p1 = p0 + rs;
+                            float a = p0[0] + (p0[1] - p0[0]) * fx, b = p1[0] + (p1[1] - p1[0]) * fx;
+                            oi[q - i0] = a + (b - a) * fy;
+                        }
+                    }
+                    i = i1 - 1;
+                    continue;
+                }
+                /* the edges: outside the capture, or near the box image's border */
+                double x = xs + i * dux, y = ys + i * duy;
+                float *oi = o + (size_t)i * nch;
+                if (x < 0 || y < 0 || x > W || y > H) {
                     for (int c = 0; c < nch; c++)
-                        o[c] = 0;
+                        oi[c] = 0;
                     outside++;
                     continue;
                 }
-                if (bx >= 0 && by >= 0 && bx < iw - 1 && by < ih - 1) {
-                    int ix = (int)bx, iy = (int)by;
-                    float fx = (float)(bx - ix), fy = (float)(by - iy);
-                    const float *p0 = box + ((size_t)iy * iw + ix) * nch, *p1 = p0 + (size_t)iw * nch;
-                    if (nch == 3) {
-                        for (int c = 0; c < 3; c++) {
-                            float a = p0[c] + (p0[3 + c] - p0[c]) * fx;
-                            float b = p1[c] + (p1[3 + c] - p1[c]) * fx;
-                            o[c] = a + (b - a) * fy;
-                        }
-                    } else {
-                        float a = p0[0] + (p0[1] - p0[0]) * fx, b = p1[0] + (p1[1] - p1[0]) * fx;
-                        o[0] = a + (b - a) * fy;
-                    }
-                } else {
-                    bilinear_f(box, iw, ih, nch, bx + 0.5, by + 0.5, o);
-                }
+                bilinear_f(box, iw, ih, nch, bxs + i * bdx + 0.5, bys + i * bdy + 0.5, oi);
             }
         }
         free(box);
