@@ -2,8 +2,10 @@
  * by pango as plain text (never markup: findings.json is outside data),
  * broken into lines that go to the next page when a page is full.  The
  * document is laid out twice: once into a PDF that is thrown away, to count
- * the pages for "page N of M", then for real. */
+ * the pages for "page N of M", then for real, with the evidence images as
+ * placeholders that pdf_images.c replaces with the PNG files' own data. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cairo-pdf.h>
@@ -64,6 +66,10 @@ typedef struct pdf {
     unsigned page;     /* 1-based */
     unsigned total;    /* pages of the first pass (final pass only) */
     double y;          /* top of the next line, points from the page top */
+    bool passthrough;  /* images as placeholders for dx_pdf_splice() */
+    dx_pdf_image *imgs; /* the placeholders drawn, in order */
+    size_t n_imgs;
+    bool imgs_failed;  /* a placeholder could not be made: draw them all anew */
 } pdf;
 
 static void set_rgb(pdf *p, rgb c)
@@ -230,7 +236,20 @@ static void image_draw(pdf *p, const dx_report_image *img, double x, double y)
     double w, h, s;
     image_fit(img, (CONTENT_W - GAP) / 2, &w, &h, &s);
     if (p->final) {
-        cairo_surface_t *is = dx_report_png_surface(img->png, img->len);
+        cairo_surface_t *is = NULL;
+        dx_pdf_png l;
+        if (p->passthrough && dx_pdf_png_layout(img->png, img->len, &l) &&
+            l.width == (uint32_t)img->width && l.height == (uint32_t)img->height) {
+            dx_pdf_image *grown = realloc(p->imgs, (p->n_imgs + 1) * sizeof *grown);
+            if (grown)
+                p->imgs = grown;
+            if (grown && (is = dx_pdf_placeholder(&l, (unsigned)p->n_imgs)) != NULL)
+                p->imgs[p->n_imgs++] = (dx_pdf_image){l, s <= 1.0};
+            else
+                p->imgs_failed = true;
+        }
+        if (!is)
+            is = dx_report_png_surface(img->png, img->len);
         if (cairo_surface_status(is) == CAIRO_STATUS_SUCCESS) {
             cairo_save(p->cr);
             cairo_rectangle(p->cr, x, y, w, h);
@@ -486,11 +505,43 @@ static cairo_status_t file_write(void *closure, const unsigned char *data, unsig
                                                       : CAIRO_STATUS_WRITE_ERROR;
 }
 
-/* Lay out and draw the whole report on surface s; the page count. */
-static cairo_status_t render(const dx_report_model *m, cairo_surface_t *s, bool final,
-                             unsigned total, unsigned *pages)
+/* The final pass's bytes, for dx_pdf_splice(). */
+typedef struct membuf {
+    unsigned char *p;
+    size_t n, cap;
+} membuf;
+
+static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int length)
 {
-    pdf p = {.m = m, .final = final, .total = total, .page = 1, .y = TOP};
+    membuf *b = closure;
+    if (b->n + length > b->cap) {
+        size_t cap = b->cap ? b->cap : 1u << 20;
+        while (cap < b->n + length)
+            cap *= 2;
+        unsigned char *q = realloc(b->p, cap);
+        if (!q)
+            return CAIRO_STATUS_NO_MEMORY;
+        b->p = q, b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, length);
+    b->n += length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+typedef struct pdf_images {
+    dx_pdf_image *v;
+    size_t n;
+    bool failed;
+} pdf_images;
+
+/* Lay out and draw the whole report on surface s; the page count.  With
+ * out_imgs, the final pass draws the images as placeholders, listed there
+ * (the caller frees v). */
+static cairo_status_t render(const dx_report_model *m, cairo_surface_t *s, bool final,
+                             unsigned total, unsigned *pages, pdf_images *out_imgs)
+{
+    pdf p = {.m = m, .final = final, .total = total, .page = 1, .y = TOP,
+             .passthrough = out_imgs != NULL};
     cairo_status_t cs;
     p.cr = cairo_create(s);
     p.pc = pango_cairo_create_context(p.cr);
@@ -518,6 +569,11 @@ static cairo_status_t render(const dx_report_model *m, cairo_surface_t *s, bool 
         pango_font_description_free(p.font[i]);
     g_object_unref(p.pc);
     cairo_destroy(p.cr);
+    if (out_imgs) {
+        out_imgs->v = p.imgs;
+        out_imgs->n = p.n_imgs;
+        out_imgs->failed = p.imgs_failed;
+    }
     return cs;
 }
 
@@ -537,6 +593,20 @@ static dx_status surface_done(cairo_surface_t *s, cairo_status_t cs, const char 
     return dx_error_set(err, DX_ERR_INTERNAL, "%s: cairo: %s", path, cairo_status_to_string(cs));
 }
 
+/* The final pass's surface writing to fn, with the document's metadata. */
+static cairo_surface_t *final_surface(const dx_report_model *m, cairo_write_func_t fn,
+                                      void *closure)
+{
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(fn, closure, PAGE_W, PAGE_H);
+    char word[64];
+    upper(word, sizeof word, m->verdict);
+    char *title = g_strdup_printf("docex inspection report: %s \xe2\x80\x94 %s", word, m->document);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, m->generator);
+    g_free(title);
+    return s;
+}
+
 dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char *out_path,
                               unsigned *pages, dx_error *err)
 {
@@ -544,6 +614,7 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     dx_report_out out = {0};
     char buf[4096];
     unsigned total = 0, n = 0;
+    bool spliced = false;
     dx_status st = dx_report_model_load(&m, case_dir, fj, err);
     if (st != DX_OK)
         goto done;
@@ -557,18 +628,33 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
         goto done;
 
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(null_write, NULL, PAGE_W, PAGE_H);
-    st = surface_done(s, render(&m, s, false, 0, &total), path, err);
+    st = surface_done(s, render(&m, s, false, 0, &total, NULL), path, err);
     if (st != DX_OK)
         goto done;
 
-    s = cairo_pdf_surface_create_for_stream(file_write, out.f, PAGE_W, PAGE_H);
-    char word[64];
-    upper(word, sizeof word, m.verdict);
-    char *title = g_strdup_printf("docex inspection report: %s \xe2\x80\x94 %s", word, m.document);
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, m.generator);
-    g_free(title);
-    st = surface_done(s, render(&m, s, true, total, &n), path, err);
+    /* the final pass into memory with the images as placeholders, spliced
+     * into the file (pdf_images.c); drawn again the ordinary way when that
+     * cannot be done */
+    membuf mb = {0};
+    pdf_images pi = {0};
+    s = final_surface(&m, mem_write, &mb);
+    st = surface_done(s, render(&m, s, true, total, &n, &pi), path, err);
+    if (st == DX_OK && !pi.failed) {
+        dx_error se = {0};
+        dx_status ss = dx_pdf_splice(mb.p, mb.n, pi.v, pi.n, out.f, &se);
+        if (ss == DX_ERR_UNSUPPORTED)
+            dx_log(DX_CAT_REPORT, DX_LOG_DEBUG, "%s: %s; images drawn by cairo", path, se.message);
+        else if (ss != DX_OK)
+            st = dx_error_set(err, ss, "%s: %s", path, se.message);
+        else
+            spliced = true;
+    }
+    free(mb.p);
+    free(pi.v);
+    if (st == DX_OK && !spliced) {
+        s = final_surface(&m, file_write, out.f);
+        st = surface_done(s, render(&m, s, true, total, &n, NULL), path, err);
+    }
     if (st != DX_OK)
         goto done;
     if (n != total)

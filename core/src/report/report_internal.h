@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cairo.h>
@@ -119,6 +120,32 @@ dx_report_class dx_report_class_of(const char *result);
 /* PNG bytes decoded by cairo (an error surface when they are not a PNG);
  * the caller destroys it. */
 cairo_surface_t *dx_report_png_surface(const unsigned char *png, size_t len);
+
+/* pdf_images.c: report.pdf's images as their PNG files hold them (see there). */
+typedef struct dx_pdf_png {
+    const unsigned char *png; /* the file, not owned */
+    size_t len;
+    uint32_t width, height;
+    unsigned bits, colors;    /* 8 or 16; 1 (grey) or 3 (RGB) */
+    size_t idat_bytes;        /* the zlib stream's length */
+} dx_pdf_png;
+
+typedef struct dx_pdf_image {
+    dx_pdf_png png;
+    bool interpolate;         /* smoothed when scaled (drawn smaller) */
+} dx_pdf_image;
+
+/* A non-interlaced 8/16-bit grey or RGB PNG whose IDAT chunks are
+ * consecutive: its layout (false for any other). */
+bool dx_pdf_png_layout(const unsigned char *png, size_t len, dx_pdf_png *out);
+/* An image surface of the PNG's size carrying placeholder `index` (NULL when
+ * out of memory or larger than 65535 pixels a side). */
+cairo_surface_t *dx_pdf_placeholder(const dx_pdf_png *l, unsigned index);
+/* The PDF cairo wrote (pdf, n) to f with placeholder i replaced by
+ * images[i]'s PNG data.  DX_ERR_UNSUPPORTED (nothing written) when the PDF
+ * is not as expected; DX_ERR_IO, DX_ERR_NO_MEMORY. */
+dx_status dx_pdf_splice(const unsigned char *pdf, size_t n, const dx_pdf_image *images,
+                        size_t n_images, FILE *f, dx_error *err);
 
 /* An output file written atomically: a temporary file beside `path`, made
  * visible under `path` by dx_report_out_commit() only. */

@@ -2,7 +2,8 @@
  * evidence PNGs drawn by cairo and a findings.json holding hostile text and
  * hostile paths; the HTML must be self-contained, escaped, ordered, with
  * every readable image embedded byte for byte and every refused or broken
- * one noted; the PDF must have the pages it says; errors name what failed.
+ * one noted; the PDF must have the pages it says and its images as the
+ * evidence files hold them; errors name what failed.
  *
  * usage: test-report SCRATCH_DIR */
 #define _GNU_SOURCE /* memmem, strcasestr, asprintf */
@@ -22,7 +23,10 @@
 
 #include "dxtest.h"
 #include "host/host_internal.h"
+#include "image/image.h"
 #include "report/report.h"
+#include "report/report_internal.h"
+#include "synth/render.h"
 
 static char scratch[4096], case_dir[4096];
 
@@ -101,6 +105,15 @@ static size_t count(const char *hay, const char *needle)
     for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += l)
         n++;
     return n;
+}
+
+/* The same over n bytes that may hold NULs (a PDF's streams). */
+static size_t count_mem(const char *hay, size_t n, const char *needle)
+{
+    size_t c = 0, l = strlen(needle);
+    for (const char *p = hay; (p = memmem(p, n - (size_t)(p - hay), needle, l)) != NULL; p += l)
+        c++;
+    return c;
 }
 
 /* Files in the case directory whose names start with a dot (temporaries). */
@@ -483,6 +496,38 @@ static unsigned pdfinfo_pages(const char *path)
     return pages;
 }
 
+/* The cross-reference table points at every object: each in-use entry's
+ * offset starts "N 0 obj", startxref at "xref" (poppler rebuilds a broken
+ * table without a word, so pdfinfo alone would not tell). */
+static bool xref_sound(const char *pdf, size_t n)
+{
+    const char *sx = NULL;
+    for (const char *p = pdf; (p = memmem(p, n - (size_t)(p - pdf), "startxref", 9)); p++)
+        sx = p;
+    if (!sx)
+        return false;
+    unsigned long long x = strtoull(sx + 9, NULL, 10), first, cnt;
+    if (x + 5 > n || memcmp(pdf + x, "xref\n", 5) != 0 ||
+        sscanf(pdf + x + 5, "%llu %llu", &first, &cnt) != 2 || first != 0)
+        return false;
+    const char *e = memchr(pdf + x + 5, '\n', n - x - 5);
+    if (!e || (size_t)(e + 1 - pdf) + cnt * 20 > n)
+        return false;
+    for (unsigned long long i = 0; i < cnt; i++) {
+        const char *r = e + 1 + i * 20;
+        if (r[17] == 'f')
+            continue;
+        unsigned long long off = strtoull(r, NULL, 10);
+        char head[32];
+        int hl = snprintf(head, sizeof head, "%llu 0 obj", i);
+        if (r[17] != 'n' || off + (size_t)hl > n || memcmp(pdf + off, head, (size_t)hl) != 0) {
+            printf("xref entry %llu: offset %llu is not its object\n", i, off);
+            return false;
+        }
+    }
+    return memmem(e + 1 + cnt * 20, n - (size_t)(e + 1 + cnt * 20 - pdf), "trailer", 7) != NULL;
+}
+
 static void test_pdf(void)
 {
     json_t *fj = case_findings();
@@ -514,10 +559,216 @@ static void test_pdf(void)
     for (const char *p = pdf; (p = memmem(p, n - (size_t)(p - pdf), "/Subtype /Image", 15)); p++)
         images++;
     CHECK_MSG(images == 4, "%zu images", images);
+    CHECK_MSG(count_mem(pdf, n, "/Predictor 15") == 4, "%zu images as their PNGs hold them",
+              count_mem(pdf, n, "/Predictor 15"));
+    CHECK(xref_sound(pdf, n));
     CHECK(temporaries(case_dir) == 0);
     free(pdf);
     CHECK(dx_report_pdf(case_dir, fj, NULL, &err) == DX_OK);
     json_decref(fj);
+}
+
+/* A PNG by docex's synth encoder (libpng, every row filter): w x h, ch
+ * channels of bits bits, noise over a gradient. */
+static void write_synth_png(const char *rel, uint32_t w, uint32_t h, int ch, int bits)
+{
+    dx_synth_image im = {w, h, ch, bits, NULL};
+    size_t bps = (size_t)bits / 8, n = (size_t)w * h * (size_t)ch;
+    im.data = malloc(n * bps);
+    REQUIRE(im.data != NULL);
+    uint32_t r = 12345;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 1103515245u + 12345u;
+        unsigned v = (unsigned)((i % ((size_t)w * (size_t)ch)) * 40 / ((size_t)w * (size_t)ch)) +
+                     (r >> 16) % 200;
+        if (bits == 16) {
+            uint16_t s = (uint16_t)(v * 257 + (r >> 8) % 257);
+            memcpy(im.data + 2 * i, &s, 2);
+        } else {
+            im.data[i] = (uint8_t)v;
+        }
+    }
+    uint8_t *png;
+    size_t len;
+    dx_error err = {0};
+    REQUIRE(dx_synth_png_encode(&im, 300, &png, &len, &err) == DX_OK);
+    write_bytes(rel, png, len);
+    free(png);
+    free(im.data);
+}
+
+/* The same decoded pixels: 8-bit samples exactly; 16-bit ones within 257
+ * (poppler takes 16-bit RGB through its colour space, which loses the low
+ * bits) or, read back as 8 bits (poppler's grey), their high byte. */
+static bool same_pixels(const dx_png_image *want, const dx_png_image *got)
+{
+    const dx_image_view *x = &want->view, *y = &got->view;
+    bool grey = x->format == DX_PIX_GRAY8 || x->format == DX_PIX_GRAY16;
+    bool wide = x->format == DX_PIX_GRAY16 || x->format == DX_PIX_RGB16;
+    bool ywide = y->format == DX_PIX_GRAY16 || y->format == DX_PIX_RGB16;
+    if (grey != (y->format == DX_PIX_GRAY8 || y->format == DX_PIX_GRAY16) || (!wide && ywide) ||
+        x->width != y->width || x->height != y->height)
+        return false;
+    size_t ns = (size_t)x->width * (grey ? 1 : 3);
+    for (uint32_t r = 0; r < x->height; r++) {
+        const uint8_t *a = (const uint8_t *)x->data + (size_t)r * x->stride;
+        const uint8_t *b = (const uint8_t *)y->data + (size_t)r * y->stride;
+        for (size_t i = 0; i < ns; i++) {
+            uint16_t va = a[i], vb = b[i];
+            if (wide)
+                memcpy(&va, a + 2 * i, 2);
+            if (ywide)
+                memcpy(&vb, b + 2 * i, 2);
+            if (!wide ? va != vb : ywide ? abs((int)va - (int)vb) > 257 : va >> 8 != vb)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The IDAT data of a PNG file of the case, joined (caller frees). */
+static uint8_t *idat_of(const char *rel, size_t *n)
+{
+    size_t len, pos = 8;
+    uint8_t *png = (uint8_t *)read_case(rel, &len), *out = malloc(len);
+    REQUIRE(png && out && len > 8);
+    *n = 0;
+    while (pos + 12 <= len) {
+        size_t cl = (size_t)png[pos] << 24 | (size_t)png[pos + 1] << 16 |
+                    (size_t)png[pos + 2] << 8 | png[pos + 3];
+        REQUIRE(cl <= len - pos - 12);
+        if (memcmp(png + pos + 4, "IDAT", 4) == 0) {
+            memcpy(out + *n, png + pos + 8, cl);
+            *n += cl;
+        }
+        pos += 12 + cl;
+    }
+    free(png);
+    return out;
+}
+
+/* report.pdf holds the evidence PNGs' own data (pdf_images.c): every image of
+ * 8 and 16 bits, grey and RGB, whatever its row filters and IDAT chunks, is
+ * in the PDF byte for byte, and reads back pixel for pixel (by poppler's
+ * pdfimages when it is installed); an image it cannot pass through (RGBA) is
+ * drawn by cairo beside them; the cross-reference table is sound; a PDF not
+ * as the splice expects is refused before a byte is written. */
+static void test_pdf_images(void)
+{
+    char dir[4200], out[4200], saved[4096];
+    memcpy(saved, case_dir, sizeof saved);
+    path_in(dir, sizeof dir, scratch, "pdfimg");
+    REQUIRE(mkdir(dir, 0755) == 0);
+    memcpy(case_dir, dir, sizeof case_dir);
+    path_in(out, sizeof out, case_dir, "evidence");
+    REQUIRE(mkdir(out, 0755) == 0);
+    static const char *const names[] = {"evidence/rgb8.png", "evidence/grey16.png",
+                                        "evidence/rgb16.png", "evidence/grey8.png"};
+    write_png(names[0], 210, 130, 3);
+    write_synth_png(names[1], 97, 61, 1, 16);
+    write_synth_png(names[2], 64, 33, 3, 16);
+    write_synth_png(names[3], 301, 257, 1, 8); /* > 8 KiB: several IDAT chunks */
+    {
+        char path[4200];
+        path_in(path, sizeof path, case_dir, "evidence/rgba.png");
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 50, 40);
+        cairo_t *cr = cairo_create(s);
+        cairo_set_source_rgba(cr, 0.9, 0.2, 0.1, 0.5);
+        cairo_paint(cr);
+        cairo_destroy(cr);
+        REQUIRE(cairo_surface_write_to_png(s, path) == CAIRO_STATUS_SUCCESS);
+        cairo_surface_destroy(s);
+    }
+    json_t *fj = base_findings(), *arr = json_array(), *f;
+    f = finding("pair_one", "failed", "optical", "8-bit RGB beside 16-bit grey");
+    json_object_set_new(f, "evidence", evidence(names[0], names[1]));
+    json_array_append_new(arr, f);
+    f = finding("pair_two", "passed", "optical", "16-bit RGB beside 8-bit grey");
+    json_object_set_new(f, "evidence", evidence(names[2], names[3]));
+    json_array_append_new(arr, f);
+    f = finding("pair_three", "passed", "optical", "RGBA beside the first again");
+    json_object_set_new(f, "evidence", evidence("evidence/rgba.png", names[0]));
+    json_array_append_new(arr, f);
+    json_object_set_new(fj, "findings", arr);
+    json_object_set_new(fj, "files", json_array());
+    dx_error err = {0};
+    unsigned pages = 0;
+    path_in(out, sizeof out, case_dir, "report.pdf");
+    CHECK_MSG(dx_report_pdf_pages(case_dir, fj, out, &pages, &err) == DX_OK, "%s", err.message);
+    size_t n;
+    char *pdf = read_case("report.pdf", &n);
+    REQUIRE(pdf != NULL);
+    CHECK(xref_sound(pdf, n));
+    CHECK_MSG(count_mem(pdf, n, "/Predictor 15") == 5, "%zu images passed through",
+              count_mem(pdf, n, "/Predictor 15"));
+    CHECK(count_mem(pdf, n, "/Subtype /Image") >= 6);
+    CHECK(memmem(pdf, n, "/DCTDecode", 10) == NULL);
+    CHECK(memmem(pdf, n, "docex-pdf-image:", 16) == NULL);
+    /* each PNG's compressed data is in the PDF byte for byte */
+    for (size_t i = 0; i < 4; i++) {
+        size_t in;
+        uint8_t *idat = idat_of(names[i], &in);
+        CHECK_MSG(memmem(pdf, n, idat, in) != NULL, "%s: its IDAT data (%zu bytes) not in the PDF",
+                  names[i], in);
+        free(idat);
+    }
+    unsigned by_poppler = pdfinfo_pages(out);
+    CHECK(by_poppler == 0 || by_poppler == pages);
+    {
+        char *buf = NULL;
+        size_t bl = 0;
+        FILE *mf = open_memstream(&buf, &bl);
+        dx_pdf_image one = {{0}, false};
+        REQUIRE(mf != NULL);
+        CHECK(dx_pdf_splice((const unsigned char *)"%PDF-1.5\nnot really\n", 20, &one, 1, mf,
+                            &err) == DX_ERR_UNSUPPORTED);
+        CHECK(dx_pdf_splice((const unsigned char *)pdf, n, &one, 1, mf, &err) ==
+              DX_ERR_UNSUPPORTED); /* no placeholder in it */
+        printf("splice refused: %s\n", err.message);
+        fflush(mf);
+        CHECK(bl == 0);
+        fclose(mf);
+        free(buf);
+    }
+    free(pdf);
+    if (system("command -v pdfimages >/dev/null 2>&1") != 0) {
+        printf("pdfimages not installed: the images were not read back\n");
+    } else {
+        char cmd[8600], prefix[4200];
+        path_in(prefix, sizeof prefix, case_dir, "x");
+        snprintf(cmd, sizeof cmd, "pdfimages -png '%s' '%s'", out, prefix);
+        CHECK(system(cmd) == 0);
+        dx_png_image got[16];
+        size_t n_got = 0;
+        DIR *d = opendir(case_dir);
+        REQUIRE(d != NULL);
+        for (struct dirent *de; (de = readdir(d)) != NULL && n_got < 16;) {
+            char path[4200];
+            if (strncmp(de->d_name, "x-", 2) != 0)
+                continue;
+            path_in(path, sizeof path, case_dir, de->d_name);
+            if (dx_png_load(path, &got[n_got], &err) == DX_OK)
+                n_got++;
+        }
+        closedir(d);
+        CHECK_MSG(n_got == 6, "%zu images read back", n_got);
+        for (size_t i = 0; i < 4; i++) {
+            char path[4200];
+            dx_png_image want;
+            path_in(path, sizeof path, case_dir, names[i]);
+            REQUIRE(dx_png_load(path, &want, &err) == DX_OK);
+            size_t found = 0;
+            for (size_t k = 0; k < n_got; k++)
+                found += same_pixels(&want, &got[k]);
+            CHECK_MSG(found == (i == 0 ? 2u : 1u), "%s: in the PDF %zu times pixel for pixel",
+                      names[i], found);
+            dx_png_image_free(&want);
+        }
+        for (size_t k = 0; k < n_got; k++)
+            dx_png_image_free(&got[k]);
+    }
+    json_decref(fj);
+    memcpy(case_dir, saved, sizeof case_dir);
 }
 
 /* 60 findings in a case of their own: several pages. */
@@ -703,6 +954,7 @@ int main(int argc, char **argv)
     make_case();
     test_html();
     test_pdf();
+    test_pdf_images();
     test_many();
     test_odd();
     test_errors();
