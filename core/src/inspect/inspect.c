@@ -383,18 +383,32 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
     out.bits = 8;
     if (!(out.data = malloc((size_t)out.width * out.height * (size_t)im->ch)))
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
-    for (uint32_t y = 0; y < out.height; y++)
-        for (uint32_t x = 0; x < out.width; x++)
-            for (int c = 0; c < im->ch; c++) {
-                double acc = 0;
-                for (int dy = 0; dy < step; dy++)
-                    for (int dx = 0; dx < step; dx++)
-                        acc += im->px[((size_t)(j0 + (int)y * step + dy) * (size_t)im->w +
-                                       (size_t)(i0 + (int)x * step + dx)) * (size_t)im->ch + (size_t)c];
-                acc /= step * step;
-                out.data[((size_t)y * out.width + x) * (size_t)im->ch + (size_t)c] =
-                    (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : lround(acc));
+    /* each output sample the mean of step x step page samples, rounded
+     * half up and clamped to 0..255 (anything not above 0, NaN too, is 0) */
+    size_t rs = (size_t)im->w * (size_t)im->ch, ns = (size_t)out.width * (size_t)im->ch;
+    float norm = 1.0f / (float)(step * step);
+    for (uint32_t y = 0; y < out.height; y++) {
+        const float *row = im->px + (size_t)(j0 + (int)y * step) * rs + (size_t)i0 * (size_t)im->ch;
+        uint8_t *o = out.data + (size_t)y * ns;
+        if (step == 1) {
+            for (size_t k = 0; k < ns; k++) {
+                float v = row[k];
+                o[k] = !(v > 0) ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f);
             }
+            continue;
+        }
+        for (size_t k = 0; k < ns; k++) {
+            size_t x = k / (size_t)im->ch, c = k % (size_t)im->ch;
+            float acc = 0;
+            for (int dy = 0; dy < step; dy++) {
+                const float *q = row + (size_t)dy * rs + x * (size_t)step * (size_t)im->ch + c;
+                for (int dx = 0; dx < step; dx++)
+                    acc += q[(size_t)dx * (size_t)im->ch];
+            }
+            acc *= norm;
+            o[k] = !(acc > 0) ? 0 : acc >= 255 ? 255 : (uint8_t)(acc + 0.5f);
+        }
+    }
     /* unfiltered: written and read back (reports) several times faster */
     st = dx_synth_png_encode_unfiltered(&out, im->dpi / step, &png, &len, err);
     free(out.data);
