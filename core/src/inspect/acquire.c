@@ -47,14 +47,50 @@ static void light_init(ins_light *l, const char *case_dir, const char *rel, cons
     l->transmitted = il && il->geometry == DX_GEOMETRY_TRANSMITTED;
 }
 
+/* One capture of a set copied into the case (any thread: touches only c). */
+typedef struct copy_job {
+    const dx_capture_entry *e;
+    const char *dir;           /* CASE/<sub> */
+    char name[64];
+    char sha256[65];
+    size_t len;
+    dx_capture_record r;       /* from the header */
+    dx_status st;
+    dx_error err;
+} copy_job;
+
+static void copy_one(void *arg, size_t i)
+{
+    copy_job *c = &((copy_job *)arg)[i];
+    uint8_t *data = NULL;
+    if ((c->st = dx_file_read(c->e->path, MAX_CAPTURE_BYTES, &data, &c->len, &c->err)) != DX_OK)
+        return;
+    /* durable with the rest of the case, before findings.json (dx_fs_sync) */
+    c->st = dx_file_write_atomic_deferred(c->dir, c->name, data, c->len, c->sha256, &c->err);
+    if (c->st == DX_OK && c->e->sha256[0] && strcmp(c->e->sha256, c->sha256) != 0)
+        c->st = dx_error_set(&c->err, DX_ERR_DATA,
+                             "%s: SHA-256 %s differs from %s recorded in the set: the file changed "
+                             "while it was copied", c->e->path, c->sha256, c->e->sha256);
+    /* the header says what the manifest records; the pixels are decoded
+     * later, on every core (dx_ins_prepare) */
+    if (c->st == DX_OK && !png_header(data, c->len, &c->r))
+        c->st = dx_error_set(&c->err, DX_ERR_DATA, "%s: not a PNG image (no valid IHDR header)",
+                             c->e->path);
+    free(data);
+}
+
 /* Copy the captures of set `src` into CASE/<sub> (sub "capture" or
- * "capture/back") with a capture.json of their SHA-256s; the side's lights. */
+ * "capture/back") with a capture.json of their SHA-256s; the side's lights.
+ * The files are copied and hashed on every core; the first failure in the
+ * set's order is the one reported. */
 static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, ins_side *side,
                           dx_error *err)
 {
     dx_capture_set *set = NULL;
     dx_manifest m;
     char dir[4300];
+    copy_job jobs[INS_MAX_LIGHTS];
+    size_t n = 0;
     dx_status st;
     memset(&m, 0, sizeof m);
     if ((st = dx_capture_set_open(src, &set, err)) != DX_OK)
@@ -66,56 +102,42 @@ static dx_status copy_set(dx_inspection *in, const char *src, const char *sub, i
     dx_ins_fmt(m.device_id, sizeof m.device_id, "files:%s", set->dir);
     dx_ins_fmt(m.settings, sizeof m.settings, "copied from %.400s", set->dir);
     m.started_us = dx_now_us();
-    for (size_t i = 0; i < set->n && side->n_lights < INS_MAX_LIGHTS; i++) {
+    for (size_t i = 0; i < set->n && side->n_lights + n < INS_MAX_LIGHTS; i++) {
         const dx_capture_entry *e = &set->entries[i];
-        const dx_illumination *il = dx_illumination_find(e->illumination);
-        ins_light *l = &side->lights[side->n_lights];
-        dx_capture_record r;
-        uint8_t *data = NULL;
-        size_t len = 0;
-        char name[64], rel[256];
-        if (!il) {
+        if (!dx_illumination_find(e->illumination)) {
             dx_log(DX_CAT_INSPECT, DX_LOG_WARNING, "%s: illumination %s is not a standard one: skipped",
                    e->path, e->illumination);
             continue;
         }
-        dx_ins_fmt(name, sizeof name, "%s.png", e->illumination);
-        dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, name);
-        light_init(l, in->case_dir, rel, e->illumination);
-        double t0 = dx_ins_now_ms();
-        if ((st = dx_file_read(e->path, MAX_CAPTURE_BYTES, &data, &len, err)) != DX_OK)
-            goto done;
-        /* durable with the rest of the case, before findings.json (dx_fs_sync) */
-        st = dx_file_write_atomic_deferred(dir, name, data, len, l->sha256, err);
-        if (st != DX_OK) {
-            free(data);
-            goto done;
-        }
-        if (e->sha256[0] && strcmp(e->sha256, l->sha256) != 0) {
-            free(data);
-            st = dx_error_set(err, DX_ERR_DATA, "%s: SHA-256 %s differs from %s recorded in the set: "
-                              "the file changed while it was copied", e->path, l->sha256, e->sha256);
-            goto done;
-        }
-        l->dpi = e->dpi;
-        memset(&r, 0, sizeof r);
-        /* the header says what the manifest records; the pixels are decoded
-         * later, on every core (dx_ins_prepare) */
-        if (!png_header(data, len, &r)) {
-            free(data);
-            st = dx_error_set(err, DX_ERR_DATA, "%s: not a PNG image (no valid IHDR header)", e->path);
+        copy_job *c = &jobs[n++];
+        memset(c, 0, sizeof *c);
+        c->e = e, c->dir = dir;
+        dx_ins_fmt(c->name, sizeof c->name, "%s.png", e->illumination);
+    }
+    double t0 = dx_ins_now_ms();
+    dx_ins_parallel(n, copy_one, jobs);
+    in->t_load += dx_ins_now_ms() - t0;
+    for (size_t k = 0; k < n; k++) {
+        copy_job *c = &jobs[k];
+        ins_light *l = &side->lights[side->n_lights];
+        dx_capture_record *r = &c->r;
+        char rel[256];
+        if ((st = c->st) != DX_OK) {
+            dx_error_set(err, st, "%s", c->err.message);
             goto done;
         }
-        free(data);
-        in->t_load += dx_ins_now_ms() - t0;
-        r.illum = *il;
-        dx_strlcpy(r.file, name, sizeof r.file);
-        r.dpi = (uint32_t)lround(l->dpi);
-        r.timestamp_us = r.host_time_us = dx_now_us();
-        r.exposure_us = -1;
-        r.bytes = len;
-        memcpy(r.sha256, l->sha256, sizeof r.sha256);
-        if ((st = dx_manifest_add_capture(&m, &r)) != DX_OK) {
+        dx_ins_fmt(rel, sizeof rel, "%s/%s", sub, c->name);
+        light_init(l, in->case_dir, rel, c->e->illumination);
+        memcpy(l->sha256, c->sha256, sizeof l->sha256);
+        l->dpi = c->e->dpi;
+        r->illum = *dx_illumination_find(c->e->illumination);
+        dx_strlcpy(r->file, c->name, sizeof r->file);
+        r->dpi = (uint32_t)lround(l->dpi);
+        r->timestamp_us = r->host_time_us = dx_now_us();
+        r->exposure_us = -1;
+        r->bytes = c->len;
+        memcpy(r->sha256, l->sha256, sizeof r->sha256);
+        if ((st = dx_manifest_add_capture(&m, r)) != DX_OK) {
             st = dx_error_set(err, st, "out of memory");
             goto done;
         }
