@@ -583,25 +583,6 @@ static dx_status copy_pixels(const dx_image_view *cap, int x0, int y0, int nch, 
     return DX_OK;
 }
 
-/* Bilinear sample of a packed float image (pixel centres at +0.5). */
-static inline void bilinear_f(const float *im, int w, int h, int nch, double x, double y, float *o)
-{
-    x -= 0.5, y -= 0.5;
-    if (x < 0) x = 0;
-    if (y < 0) y = 0;
-    if (x > w - 1) x = w - 1;
-    if (y > h - 1) y = h - 1;
-    int ix = (int)x, iy = (int)y;
-    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
-    float fx = (float)(x - ix), fy = (float)(y - iy);
-    const float *r0 = im + (size_t)iy * w * nch, *r1 = im + (size_t)iy1 * w * nch;
-    for (int c = 0; c < nch; c++) {
-        float a = r0[ix * nch + c] + (r0[ix1 * nch + c] - r0[ix * nch + c]) * fx;
-        float b = r1[ix * nch + c] + (r1[ix1 * nch + c] - r1[ix * nch + c]) * fx;
-        o[c] = a + (b - a) * fy;
-    }
-}
-
 /* ---- the box prefilter: exact means of f x f capture pixels -------------- */
 
 /* cols[i] = the sum of f rows, stride bytes apart, of 8-bit samples */
@@ -706,11 +687,70 @@ static void clip_span(double a, double d, double lo, double hi, bool hi_closed, 
 #undef SPAN_IN
 }
 
-/* Downscaling by ratio >= 2: the capture's rows that the output rectangle
- * needs are box-averaged by f = floor(ratio) first (exact means of f x f
- * pixels, one pass over the bytes), then sampled bilinearly — one sample per
- * output pixel, or 2 x 2 when the rest of the ratio is 1.5 or more.  The same
- * box prefilter as the direct path, at a quarter of its cost for 600 -> 300 dpi. */
+/* Bilinear sample of box rows rp[0..h-1] (w samples of nch each; pixel
+ * centres at +0.5, clamped at the borders). */
+static inline void bilinear_rows(const float *const *rp, int w, int h, int nch, double x, double y,
+                                 float *o)
+{
+    x -= 0.5, y -= 0.5;
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    if (x > w - 1) x = w - 1;
+    if (y > h - 1) y = h - 1;
+    int ix = (int)x, iy = (int)y;
+    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
+    float fx = (float)(x - ix), fy = (float)(y - iy);
+    const float *r0 = rp[iy], *r1 = rp[iy1];
+    for (int c = 0; c < nch; c++) {
+        float a = r0[ix * nch + c] + (r0[ix1 * nch + c] - r0[ix * nch + c]) * fx;
+        float b = r1[ix * nch + c] + (r1[ix1 * nch + c] - r1[ix * nch + c]) * fx;
+        o[c] = a + (b - a) * fy;
+    }
+}
+
+/* The box image of resample_boxed(), made a row at a time into a ring of
+ * rows as the output rows need them (a rotated page needs a band of rows as
+ * wide as the rotation makes it; the whole image is never held). */
+typedef struct box_ring {
+    const dx_image_view *cap;
+    int f, nch, bx0, by0, iw, ih;
+    bool wide;
+    float scale;
+    size_t lw, skip;
+    uint32_t *cols;   /* lw column sums */
+    float *rows;      /* n_slots rows of iw * nch */
+    int n_slots;
+    int *slot_row;    /* the box row in each slot, -1 */
+    const float **rp; /* ih row pointers, valid for the rows made last */
+} box_ring;
+
+/* Make box rows lo..hi (clamped to the image) available in rp. */
+static void ring_need(box_ring *b, int lo, int hi)
+{
+    lo = lo < 0 ? 0 : lo > b->ih - 1 ? b->ih - 1 : lo;
+    hi = hi < 0 ? 0 : hi > b->ih - 1 ? b->ih - 1 : hi;
+    for (int by = lo; by <= hi; by++) {
+        int slot = by % b->n_slots;
+        float *dst = b->rows + (size_t)slot * b->iw * b->nch;
+        if (b->slot_row[slot] != by) {
+            const uint8_t *row = (const uint8_t *)b->cap->data +
+                                 (size_t)(b->by0 + by) * b->f * b->cap->stride + b->skip;
+            if (b->wide)
+                box_cols16(row, b->cap->stride, b->f, b->lw, b->cols);
+            else
+                box_cols8(row, b->cap->stride, b->f, b->lw, b->cols);
+            box_hsum(b->cols, b->iw, b->f, b->nch, b->scale, dst);
+            b->slot_row[slot] = by;
+        }
+        b->rp[by] = dst;
+    }
+}
+
+/* Downscaling by ratio >= 2: the capture is box-averaged by f = floor(ratio)
+ * first (exact means of f x f pixels, one pass over the bytes), then sampled
+ * bilinearly, one sample per output pixel (what is left of the ratio,
+ * ratio / f, is under 1.5).  The same box prefilter as the direct path, at a
+ * quarter of its cost for 600 -> 300 dpi. */
 static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform *t, double ppm,
                                 dx_reg_rect r, int nch, int f, dx_reg_image *out, dx_error *err)
 {
@@ -739,134 +779,96 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
         out->n_outside = (size_t)w * h;
         return DX_OK;
     }
-    /* each box sample is written once (no += into calloc'd pages: reading
-     * the shared zero page first costs every page a copy-on-write fault with
-     * a TLB flush on every core) */
-    float *box = malloc((size_t)iw * ih * nch * sizeof(float));
-    if (!box) {
-        free(out->px);
-        out->px = NULL;
-        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
-    }
-    float norm = 1.0f / (float)(f * f);
-    /* each box row: the f capture rows added column by column into `cols`
-     * (integers, one pass the compiler vectorises), then f neighbouring
-     * pixels of it added, scaled to the mean */
-    size_t lw = (size_t)iw * f * nch; /* samples of the capture under one box row */
-    uint32_t *cols = malloc(lw * sizeof *cols);
-    if (!cols) {
-        free(box);
-        free(out->px);
-        out->px = NULL;
-        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
-    }
-    bool wide = cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16;
-    float scale = wide ? norm / 257 : norm;
-    size_t skip = (size_t)bx0 * f * nch * (wide ? 2 : 1);
-    for (int by = 0; by < ih; by++) {
-        const uint8_t *row = (const uint8_t *)cap->data + (size_t)(by0 + by) * f * cap->stride + skip;
-        if (wide)
-            box_cols16(row, cap->stride, f, lw, cols);
-        else
-            box_cols8(row, cap->stride, f, lw, cols);
-        box_hsum(cols, iw, f, nch, scale, box + (size_t)by * iw * nch);
-    }
-    free(cols);
-    double rest = t->scale / ppm / f;
-    int k = rest >= 1.5 ? 2 : 1;
-    double inv_k = 1.0 / k;
     double dux = t->m[0][0] / ppm, duy = t->m[1][0] / ppm;
     double dvx = t->m[0][1] / ppm, dvy = t->m[1][1] / ppm;
+    double bdx = dux / f, bdy = duy / f;
+    /* the rows one output row spans: |bdy| per pixel, and the neighbours
+     * of its two ends */
+    double band = fabs(bdy) * w + 6;
+    box_ring b = {.cap = cap, .f = f, .nch = nch, .bx0 = bx0, .by0 = by0, .iw = iw, .ih = ih,
+                  .wide = cap->format == DX_PIX_GRAY16 || cap->format == DX_PIX_RGB16};
+    b.n_slots = band < ih ? (int)band : ih;
+    b.scale = (b.wide ? 1.0f / 257 : 1.0f) / (float)(f * f);
+    b.lw = (size_t)iw * f * nch; /* samples of the capture under one box row */
+    b.skip = (size_t)bx0 * f * nch * (b.wide ? 2 : 1);
+    b.cols = malloc(b.lw * sizeof *b.cols);
+    b.rows = malloc((size_t)b.n_slots * iw * nch * sizeof *b.rows);
+    b.slot_row = malloc((size_t)b.n_slots * sizeof *b.slot_row);
+    b.rp = calloc((size_t)ih, sizeof *b.rp);
+    if (!b.cols || !b.rows || !b.slot_row || !b.rp) {
+        free(b.cols), free(b.rows), free(b.slot_row), free((void *)b.rp);
+        free(out->px);
+        out->px = NULL;
+        return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
+    }
+    for (int k = 0; k < b.n_slots; k++)
+        b.slot_row[k] = -1;
     double ox, oy;
     size_t outside = 0;
     dx_reg_apply(t, r.x, r.y, &ox, &oy);
-    if (k == 1) {
-        /* one sample per output pixel: each row in box coordinates (pixel
-         * centres at +0.5); the span of it inside both the capture and the
-         * box image's interior without any test per pixel */
-        double bdx = dux / f, bdy = duy / f;
-        double W = cap->width, H = cap->height;
-        size_t rs = (size_t)iw * nch;
-        for (int j = 0; j < h; j++) {
-            float *o = out->px + (size_t)j * w * nch;
-            double xs = ox + 0.5 * dux + (j + 0.5) * dvx, ys = oy + 0.5 * duy + (j + 0.5) * dvy;
-            double bxs = xs / f - bx0 - 0.5, bys = ys / f - by0 - 0.5;
-            int i0 = 0, i1 = w;
-            clip_span(xs, dux, 0, W, true, w, &i0, &i1);
-            clip_span(ys, duy, 0, H, true, w, &i0, &i1);
-            clip_span(bxs, bdx, 0, iw - 1, false, w, &i0, &i1);
-            clip_span(bys, bdy, 0, ih - 1, false, w, &i0, &i1);
-            if (i1 <= i0)
-                i0 = i1 = w;
-            for (int i = 0; i < w; i++) {
-                if (i == i0) {
-                    float *oi = o + (size_t)i0 * nch;
-                    if (nch == 3) {
-                        for (int q = i0; q < i1; q++, oi += 3) {
-                            double bx = bxs + q * bdx, by = bys + q * bdy;
-                            int ix = (int)bx, iy = (int)by;
-                            float fx = (float)(bx - ix), fy = (float)(by - iy);
-                            const float *p0 = box + (size_t)iy * rs + (size_t)ix * 3, *p1 = p0 + rs;
-                            for (int c = 0; c < 3; c++) {
-                                float a = p0[c] + (p0[3 + c] - p0[c]) * fx;
-                                float b = p1[c] + (p1[3 + c] - p1[c]) * fx;
-                                oi[c] = a + (b - a) * fy;
-                            }
-                        }
-                    } else {
-                        for (int q = i0; q < i1; q++) {
-                            double bx = bxs + q * bdx, by = bys + q * bdy;
-                            int ix = (int)bx, iy = (int)by;
-                            float fx = (float)(bx - ix), fy = (float)(by - iy);
-                            const float *p0 = box + (size_t)iy * rs + ix, *p1 = p0 + rs;
-                            float a = p0[0] + (p0[1] - p0[0]) * fx, b = p1[0] + (p1[1] - p1[0]) * fx;
-                            oi[q - i0] = a + (b - a) * fy;
-                        }
-                    }
-                    i = i1 - 1;
-                    continue;
-                }
-                /* the edges: outside the capture, or near the box image's border */
-                double x = xs + i * dux, y = ys + i * duy;
-                float *oi = o + (size_t)i * nch;
-                if (x < 0 || y < 0 || x > W || y > H) {
-                    for (int c = 0; c < nch; c++)
-                        oi[c] = 0;
-                    outside++;
-                    continue;
-                }
-                bilinear_f(box, iw, ih, nch, bxs + i * bdx + 0.5, bys + i * bdy + 0.5, oi);
-            }
-        }
-        free(box);
-        out->n_outside = outside;
-        return DX_OK;
-    }
+    /* each output row in box coordinates (pixel centres at +0.5); the span
+     * of it inside both the capture and the box image's interior is walked
+     * without a test per pixel */
+    double W = cap->width, H = cap->height;
     for (int j = 0; j < h; j++) {
         float *o = out->px + (size_t)j * w * nch;
-        for (int i = 0; i < w; i++, o += nch) {
-            float acc[3] = {0, 0, 0}, sm[3];
-            bool in = true;
-            for (int sb = 0; sb < k; sb++)
-                for (int sa = 0; sa < k; sa++) {
-                    double fu = i + (sa + 0.5) * inv_k, fv = j + (sb + 0.5) * inv_k;
-                    double x = ox + fu * dux + fv * dvx, y = oy + fu * duy + fv * dvy;
-                    if (x < 0 || y < 0 || x > cap->width || y > cap->height) {
-                        in = false;
-                        continue;
+        double xs = ox + 0.5 * dux + (j + 0.5) * dvx, ys = oy + 0.5 * duy + (j + 0.5) * dvy;
+        double bxs = xs / f - bx0 - 0.5, bys = ys / f - by0 - 0.5;
+        int i0 = 0, i1 = w;
+        clip_span(xs, dux, 0, W, true, w, &i0, &i1);
+        clip_span(ys, duy, 0, H, true, w, &i0, &i1);
+        if (i1 <= i0) { /* the whole row outside the capture */
+            memset(o, 0, (size_t)w * nch * sizeof *o);
+            outside += (size_t)w;
+            continue;
+        }
+        double ya = bys, yb = bys + (w - 1) * bdy;
+        ring_need(&b, (int)floor(fmin(ya, yb)) - 1, (int)floor(fmax(ya, yb)) + 2);
+        clip_span(bxs, bdx, 0, iw - 1, false, w, &i0, &i1);
+        clip_span(bys, bdy, 0, ih - 1, false, w, &i0, &i1);
+        if (i1 <= i0)
+            i0 = i1 = w;
+        for (int i = 0; i < w; i++) {
+            if (i == i0) {
+                float *oi = o + (size_t)i0 * nch;
+                if (nch == 3) {
+                    for (int q = i0; q < i1; q++, oi += 3) {
+                        double bx = bxs + q * bdx, by = bys + q * bdy;
+                        int ix = (int)bx, iy = (int)by;
+                        float fx = (float)(bx - ix), fy = (float)(by - iy);
+                        const float *p0 = b.rp[iy] + (size_t)ix * 3, *p1 = b.rp[iy + 1] + (size_t)ix * 3;
+                        for (int c = 0; c < 3; c++) {
+                            float a = p0[c] + (p0[3 + c] - p0[c]) * fx;
+                            float e = p1[c] + (p1[3 + c] - p1[c]) * fx;
+                            oi[c] = a + (e - a) * fy;
+                        }
                     }
-                    bilinear_f(box, iw, ih, nch, x / f - bx0, y / f - by0, sm);
-                    for (int c = 0; c < nch; c++)
-                        acc[c] += sm[c];
+                } else {
+                    for (int q = i0; q < i1; q++) {
+                        double bx = bxs + q * bdx, by = bys + q * bdy;
+                        int ix = (int)bx, iy = (int)by;
+                        float fx = (float)(bx - ix), fy = (float)(by - iy);
+                        const float *p0 = b.rp[iy] + ix, *p1 = b.rp[iy + 1] + ix;
+                        float a = p0[0] + (p0[1] - p0[0]) * fx, e = p1[0] + (p1[1] - p1[0]) * fx;
+                        oi[q - i0] = a + (e - a) * fy;
+                    }
                 }
-            float nrm = 1.0f / (float)(k * k);
-            for (int c = 0; c < nch; c++)
-                o[c] = in ? acc[c] * nrm : 0;
-            if (!in)
+                i = i1 - 1;
+                continue;
+            }
+            /* the edges: outside the capture, or near the box image's border */
+            double x = xs + i * dux, y = ys + i * duy;
+            float *oi = o + (size_t)i * nch;
+            if (x < 0 || y < 0 || x > W || y > H) {
+                for (int c = 0; c < nch; c++)
+                    oi[c] = 0;
                 outside++;
+                continue;
+            }
+            bilinear_rows(b.rp, iw, ih, nch, bxs + i * bdx + 0.5, bys + i * bdy + 0.5, oi);
         }
     }
-    free(box);
+    free(b.cols), free(b.rows), free(b.slot_row), free((void *)b.rp);
     out->n_outside = outside;
     return DX_OK;
 }
