@@ -403,11 +403,22 @@ static void image_read(load_ctx *c, const char *resolved, dx_report_image *img)
         img->note = textf(m, "image missing: %s is %s", img->path, why);
         goto done;
     }
-    cairo_surface_t *s = dx_report_png_surface(img->png, img->len);
-    cairo_status_t cs = cairo_surface_status(s);
-    bool same = cs == CAIRO_STATUS_SUCCESS && cairo_image_surface_get_width(s) == img->width &&
-                cairo_image_surface_get_height(s) == img->height;
-    cairo_surface_destroy(s);
+    /* readable: decoded whole (checksums, data, size); what the decoder
+     * refuses goes to cairo's reader, whose status says why */
+    dx_png_image im;
+    dx_error de = {0};
+    cairo_status_t cs = CAIRO_STATUS_SUCCESS;
+    bool same;
+    if (dx_png_decode(img->png, img->len, img->path, &im, &de) == DX_OK) {
+        same = im.view.width == (uint32_t)img->width && im.view.height == (uint32_t)img->height;
+        dx_png_image_free(&im);
+    } else {
+        cairo_surface_t *s = dx_report_png_surface(img->png, img->len);
+        cs = cairo_surface_status(s);
+        same = cs == CAIRO_STATUS_SUCCESS && cairo_image_surface_get_width(s) == img->width &&
+               cairo_image_surface_get_height(s) == img->height;
+        cairo_surface_destroy(s);
+    }
     if (cs == CAIRO_STATUS_NO_MEMORY) {
         m->oom = true;
         goto done;

@@ -102,6 +102,8 @@ static double layout_h(PangoLayout *l)
 
 static void footer(pdf *p)
 {
+    if (!p->final)
+        return; /* the counting pass: it takes no room */
     char right[64];
     const dx_report_model *m = p->m;
     double y = PAGE_H - MARGIN + 2;
@@ -170,8 +172,9 @@ static void block(pdf *p, int font, rgb ink, const rgb *bg, double x, double w, 
         set_rgb(p, ink);
         cairo_move_to(p->cr, x + log.x / (double)PANGO_SCALE,
                       p->y + (base - log.y) / (double)PANGO_SCALE);
-        pango_cairo_show_layout_line(p->cr, line);
-        if (first && label) {
+        if (p->final)
+            pango_cairo_show_layout_line(p->cr, line);
+        if (first && label && p->final) {
             PangoLayout *ll = layout(p, F_LABEL, label, LABEL_W - 6, 2);
             set_rgb(p, GREY);
             cairo_move_to(p->cr, MARGIN, p->y);
@@ -274,6 +277,7 @@ static void image_draw(pdf *p, const dx_report_image *img, double x, double y)
 static double figure(pdf *p, const dx_report_image *img, double x, double y, bool draw)
 {
     double bw = (CONTENT_W - GAP) / 2, h = 0, w, s;
+    draw = draw && p->final; /* the counting pass only measures */
     if (img->ok) {
         image_fit(img, bw, &w, &h, &s);
         if (draw)
