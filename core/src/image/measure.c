@@ -6,6 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The inner loops use the GCC/Clang vector extension (SSE on x86-64, NEON
+ * on ARM; a scalar loop finishes the rest).  Eight lanes: two SSE registers in the generic x86-64 build, one AVX2
+ * register in the clones DX_SIMD makes of the hot loops (GCC on x86-64: the
+ * loader picks the AVX2 clone when the CPU has it, as OpenCV's dispatch
+ * does).  The lanes do the same operations in the same order either way,
+ * so both clones give the same bits (no FMA: target avx2 only). */
+typedef float dx_v8f __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
+#define DX_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define DX_SIMD
+#endif
+
+/* Unaligned loads and stores of eight floats (no function returns a vector:
+ * that changes the ABI between the clones). */
+typedef float dx_v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
+#define V8_LOAD(p) (*(const dx_v8f_u *)(const void *)(p))
+#define V8_STORE(p, v) (*(dx_v8f_u *)(void *)(p) = (v))
+
 typedef struct box {
     int x0, y0, x1, y1; /* pixels [x0, x1) x [y0, y1) */
 } box;
@@ -58,6 +77,30 @@ static float *lum_plane(const dx_reg_image *im, box b)
     return dx_measure_lum_plane(im, b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
 }
 
+/* d[x] = 0.299 R + 0.587 G + 0.114 B of w packed RGB pixels: eight at a
+ * time, the channels gathered from the 24 samples with shuffles */
+DX_SIMD static void lum_row(const float *restrict p, float *restrict d, int w)
+{
+    typedef int dx_v8i __attribute__((vector_size(32)));
+    const dx_v8f kr = {0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f};
+    const dx_v8f kg = {0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f};
+    const dx_v8f kb = {0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f};
+    int x = 0;
+    for (; x + 8 <= w; x += 8) {
+        dx_v8f a = V8_LOAD(p + 3 * x), b = V8_LOAD(p + 3 * x + 8), c = V8_LOAD(p + 3 * x + 16);
+        /* sample 3i + k of the 24: of a (0..7), b (8..15) or c (16..23) */
+        dx_v8f r1 = __builtin_shuffle(a, b, (dx_v8i){0, 3, 6, 9, 12, 15, 0, 0});
+        dx_v8f g1 = __builtin_shuffle(a, b, (dx_v8i){1, 4, 7, 10, 13, 0, 0, 0});
+        dx_v8f b1 = __builtin_shuffle(a, b, (dx_v8i){2, 5, 8, 11, 14, 0, 0, 0});
+        dx_v8f r = __builtin_shuffle(r1, c, (dx_v8i){0, 1, 2, 3, 4, 5, 10, 13});
+        dx_v8f g = __builtin_shuffle(g1, c, (dx_v8i){0, 1, 2, 3, 4, 8, 11, 14});
+        dx_v8f bl = __builtin_shuffle(b1, c, (dx_v8i){0, 1, 2, 3, 4, 9, 12, 15});
+        V8_STORE(d + x, kr * r + kg * g + kb * bl);
+    }
+    for (; x < w; x++)
+        d[x] = 0.299f * p[3 * x] + 0.587f * p[3 * x + 1] + 0.114f * p[3 * x + 2];
+}
+
 float *dx_measure_lum_plane(const dx_reg_image *im, int x0, int y0, int w, int h)
 {
     float *o = malloc((size_t)w * h * sizeof *o);
@@ -69,8 +112,7 @@ float *dx_measure_lum_plane(const dx_reg_image *im, int x0, int y0, int w, int h
         if (im->ch == 1)
             memcpy(d, p, (size_t)w * sizeof *d);
         else
-            for (int x = 0; x < w; x++)
-                d[x] = 0.299f * p[3 * x] + 0.587f * p[3 * x + 1] + 0.114f * p[3 * x + 2];
+            lum_row(p, d, w);
     }
     return o;
 }
@@ -364,25 +406,6 @@ float *dx_measure_resize_plane(const float *s, int w, int h, int dw, int dh)
     return o;
 }
 
-/* The inner loops use the GCC/Clang vector extension (SSE on x86-64, NEON
- * on ARM; a scalar loop finishes the rest).  Eight lanes: two SSE registers in the generic x86-64 build, one AVX2
- * register in the clones DX_SIMD makes of the hot loops (GCC on x86-64: the
- * loader picks the AVX2 clone when the CPU has it, as OpenCV's dispatch
- * does).  The lanes do the same operations in the same order either way,
- * so both clones give the same bits (no FMA: target avx2 only). */
-typedef float dx_v8f __attribute__((vector_size(32)));
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
-#define DX_SIMD __attribute__((target_clones("avx2", "default")))
-#else
-#define DX_SIMD
-#endif
-
-/* Unaligned loads and stores of eight floats (no function returns a vector:
- * that changes the ABI between the clones). */
-typedef float dx_v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
-#define V8_LOAD(p) (*(const dx_v8f_u *)(const void *)(p))
-#define V8_STORE(p, v) (*(dx_v8f_u *)(void *)(p) = (v))
-
 static inline void axpy(float *restrict y, const float *restrict x, float a, int n)
 {
     int i = 0;
@@ -411,7 +434,8 @@ static inline float dot(const float *restrict a, const float *restrict b, int n)
 typedef struct ncc_plane {
     const float *S;
     int sw, shh;
-    const double *sat, *sat2;
+    const double *sat, *sat2; /* NULL when S is the template's size: */
+    double s1, s2;            /* then the sums of S and S^2 */
     const float *Tz;
     int tw, th;
     double tss;
@@ -420,10 +444,13 @@ typedef struct ncc_plane {
 static double ncc_at_var(const ncc_plane *p, int ox, int oy, double num)
 {
     size_t W1 = (size_t)p->sw + 1, tn = (size_t)p->tw * p->th;
-    double s = p->sat[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat[(size_t)oy * W1 + ox + p->tw] -
-               p->sat[(size_t)(oy + p->th) * W1 + ox] + p->sat[(size_t)oy * W1 + ox];
-    double s2 = p->sat2[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat2[(size_t)oy * W1 + ox + p->tw] -
-                p->sat2[(size_t)(oy + p->th) * W1 + ox] + p->sat2[(size_t)oy * W1 + ox];
+    double s = p->s1, s2 = p->s2;
+    if (p->sat) {
+        s = p->sat[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat[(size_t)oy * W1 + ox + p->tw] -
+            p->sat[(size_t)(oy + p->th) * W1 + ox] + p->sat[(size_t)oy * W1 + ox];
+        s2 = p->sat2[(size_t)(oy + p->th) * W1 + ox + p->tw] - p->sat2[(size_t)oy * W1 + ox + p->tw] -
+             p->sat2[(size_t)(oy + p->th) * W1 + ox] + p->sat2[(size_t)oy * W1 + ox];
+    }
     double var = s2 - s * s / tn;
     return var > 1e-6 && p->tss > 1e-6 ? num / sqrt(var * p->tss) : 0;
 }
@@ -469,8 +496,8 @@ DX_SIMD static void ssim_hrow(const float *restrict a, const float *restrict b, 
 }
 
 /* One output row: the vertical pass over the 11 rows g[t] of the five
- * planes (n apart), then the SSIM map of the row into out. */
-DX_SIMD static void ssim_vrow(const float *const g[11], size_t n, const float *k, int w, float *restrict out)
+ * planes (n apart), then the SSIM map of the row into out; its sum. */
+DX_SIMD static double ssim_vrow(const float *const g[11], size_t n, const float *k, int w, float *restrict out)
 {
     const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255);
     dx_v8f c1 = {C1, C1, C1, C1, C1, C1, C1, C1}, c2 = {C2, C2, C2, C2, C2, C2, C2, C2};
@@ -496,6 +523,15 @@ DX_SIMD static void ssim_vrow(const float *const g[11], size_t n, const float *k
         float mux = m[0], muy = m[1], vx = m[2] - mux * mux, vy = m[3] - muy * muy, cxy = m[4] - mux * muy;
         out[i] = ((2 * mux * muy + C1) * (2 * cxy + C2)) / ((mux * mux + muy * muy + C1) * (vx + vy + C2));
     }
+    /* the row's sum: eight float lanes (a row is at most a few thousand
+     * values of at most 1) */
+    dx_v8f sv = {0, 0, 0, 0, 0, 0, 0, 0};
+    float r = 0;
+    for (i = 0; i + 8 <= w; i += 8)
+        sv += V8_LOAD(out + i);
+    for (; i < w; i++)
+        r += out[i];
+    return (double)((sv[0] + sv[4]) + (sv[1] + sv[5]) + (sv[2] + sv[6]) + (sv[3] + sv[7])) + r;
 }
 
 /* Mean SSIM of two w x h planes (Wang et al. 2004: an 11-tap Gaussian
@@ -524,9 +560,11 @@ static double ssim(const float *x, const float *y, int w, int h, bool *ok)
     float *H = buf, *pa = buf + 5 * n, *pb = pa + w + 10;
     for (int r = 0; r < h; r++) {
         const float *xr = x + (size_t)r * w, *yr = y + (size_t)r * w;
-        for (int i = 0; i < w + 10; i++) {
-            int c = i - 5 < 0 ? 0 : i - 5 >= w ? w - 1 : i - 5;
-            pa[i] = xr[c], pb[i] = yr[c];
+        memcpy(pa + 5, xr, (size_t)w * sizeof *pa);
+        memcpy(pb + 5, yr, (size_t)w * sizeof *pb);
+        for (int i = 0; i < 5; i++) {
+            pa[i] = xr[0], pb[i] = yr[0];
+            pa[w + 5 + i] = xr[w - 1], pb[w + 5 + i] = yr[w - 1];
         }
         float *h0 = H + (size_t)r * w;
         ssim_hrow(pa, pb, k, h0, h0 + n, h0 + 2 * n, h0 + 3 * n, h0 + 4 * n, w);
@@ -539,11 +577,7 @@ static double ssim(const float *x, const float *y, int w, int h, bool *ok)
             int rr = r + t - 5 < 0 ? 0 : r + t - 5 >= h ? h - 1 : r + t - 5;
             g[t] = H + (size_t)rr * w;
         }
-        ssim_vrow(g, n, k, w, map);
-        double row = 0;
-        for (int i = 0; i < w; i++)
-            row += map[i];
-        acc += row;
+        acc += ssim_vrow(g, n, k, w, map);
     }
     free(buf);
     *ok = true;
@@ -600,6 +634,17 @@ DX_SIMD static bool ncc_search_all(const ncc_plane *p, ncc_cand *c, int nc)
         return false;
     }
     for (int oy = 0; oy + p->th <= p->shh; oy++) {
+        if (nx < 16) {
+            /* few offsets a row: a dot product along each template row per
+             * offset (the axpy along the offsets would be a few lanes wide) */
+            for (int ox = 0; ox < nx; ox++) {
+                double v = 0;
+                for (int y = 0; y < p->th; y++)
+                    v += dot(p->S + (size_t)(oy + y) * p->sw + ox, p->Tz + (size_t)y * p->tw, p->tw);
+                cand_add(c, nc, ncc_at_var(p, ox, oy, v), ox, oy);
+            }
+            continue;
+        }
         for (int ox = 0; ox < nx; ox++)
             num[ox] = 0;
         for (int y = 0; y < p->th; y++) {
@@ -623,12 +668,16 @@ DX_SIMD static bool ncc_search_all(const ncc_plane *p, ncc_cand *c, int nc)
 static bool make_sat(const float *S, int w, int h, double **sat, double **sat2)
 {
     size_t sn = (size_t)(w + 1) * (h + 1);
-    *sat = calloc(sn, sizeof **sat);
-    *sat2 = calloc(sn, sizeof **sat2);
+    *sat = malloc(sn * sizeof **sat);
+    *sat2 = malloc(sn * sizeof **sat2);
     if (!*sat || !*sat2)
         return false;
+    /* row 0 and column 0 are zero; the rest is written below */
+    for (int x = 0; x <= w; x++)
+        (*sat)[x] = (*sat2)[x] = 0;
     for (int y = 0; y < h; y++) {
         double rs = 0, rs2 = 0;
+        (*sat)[(size_t)(y + 1) * (w + 1)] = (*sat2)[(size_t)(y + 1) * (w + 1)] = 0;
         for (int x = 0; x < w; x++) {
             double v = S[(size_t)y * w + x];
             rs += v, rs2 += v * v;
@@ -654,6 +703,65 @@ static float *half_plane(const float *s, int w, int h)
     return o;
 }
 
+/* The sums of s and s^2 over n samples: eight float lanes, added into
+ * doubles every 512 samples. */
+DX_SIMD static void sums(const float *restrict v, size_t n, double *s1, double *s2)
+{
+    double a = 0, b = 0;
+    for (size_t blk = 0; blk < n; blk += 512) {
+        size_t e = blk + 512 < n ? blk + 512 : n, i = blk;
+        dx_v8f x = {0, 0, 0, 0, 0, 0, 0, 0}, x2 = x;
+        float r = 0, r2 = 0;
+        for (; i + 8 <= e; i += 8) {
+            dx_v8f t = V8_LOAD(v + i);
+            x += t, x2 += t * t;
+        }
+        for (; i < e; i++)
+            r += v[i], r2 += v[i] * v[i];
+        a += (double)((x[0] + x[4]) + (x[1] + x[5]) + (x[2] + x[6]) + (x[3] + x[7])) + r;
+        b += (double)((x2[0] + x2[4]) + (x2[1] + x2[5]) + (x2[2] + x2[6]) + (x2[3] + x2[7])) + r2;
+    }
+    *s1 = a, *s2 = b;
+}
+
+/* The template made zero-mean: tz = t - mean(t), n samples; the sum of
+ * tz^2 into *ss.  Eight float lanes, added into doubles every 4096 samples
+ * (a float sum of 4096 samples of at most 255 is exact to a few units in
+ * the seventh digit).  tz may be t. */
+DX_SIMD static void center(const float *t, size_t n, float *tz, double *ss)
+{
+    double sum = 0, acc = 0;
+    for (size_t b = 0; b < n; b += 4096) {
+        size_t e = b + 4096 < n ? b + 4096 : n, i = b;
+        dx_v8f v = {0, 0, 0, 0, 0, 0, 0, 0};
+        float r = 0;
+        for (; i + 8 <= e; i += 8)
+            v += V8_LOAD(t + i);
+        for (; i < e; i++)
+            r += t[i];
+        sum += (double)((v[0] + v[4]) + (v[1] + v[5]) + (v[2] + v[6]) + (v[3] + v[7])) + r;
+    }
+    float m = (float)(sum / (double)n);
+    dx_v8f mv = {m, m, m, m, m, m, m, m};
+    for (size_t b = 0; b < n; b += 4096) {
+        size_t e = b + 4096 < n ? b + 4096 : n, i = b;
+        dx_v8f v = {0, 0, 0, 0, 0, 0, 0, 0};
+        float r = 0;
+        for (; i + 8 <= e; i += 8) {
+            dx_v8f d = V8_LOAD(t + i) - mv;
+            V8_STORE(tz + i, d);
+            v += d * d;
+        }
+        for (; i < e; i++) {
+            float d = t[i] - m;
+            tz[i] = d;
+            r += d * d;
+        }
+        acc += (double)((v[0] + v[4]) + (v[1] + v[5]) + (v[2] + v[6]) + (v[3] + v[7])) + r;
+    }
+    *ss = acc;
+}
+
 /* Coarse to fine: the best offsets of the half-resolution search, each
  * refined at full resolution within +-2 px, and the unshifted position.
  * For searches of +-4 px or more on templates of 32 px or more: about a
@@ -669,14 +777,9 @@ static bool ncc_search_pyramid(const ncc_plane *p, int x_no, int y_no, ncc_cand 
     if (!S2 || !T2 || !make_sat(S2, sw2, sh2, &sat, &sat2))
         goto done;
     {
-        double m = 0, tss = 0;
-        size_t n2 = (size_t)tw2 * th2;
-        for (size_t i = 0; i < n2; i++)
-            m += T2[i];
-        m /= n2;
-        for (size_t i = 0; i < n2; i++)
-            T2[i] -= (float)m, tss += (double)T2[i] * T2[i];
-        ncc_plane q = {S2, sw2, sh2, sat, sat2, T2, tw2, th2, tss};
+        double tss = 0;
+        center(T2, (size_t)tw2 * th2, T2, &tss);
+        ncc_plane q = {S2, sw2, sh2, sat, sat2, 0, 0, T2, tw2, th2, tss};
         if (!ncc_search_all(&q, c, NC))
             goto done;
     }
@@ -733,23 +836,22 @@ dx_status dx_measure_similarity_of(const dx_reg_image *a, dx_reg_rect ra, const 
         goto nomem;
     /* zero-mean template */
     size_t tn = (size_t)tw * th;
-    double tm = 0, tss = 0;
-    for (size_t i = 0; i < tn; i++)
-        tm += T[i];
-    tm /= tn;
+    double tss = 0;
     float *Tz = malloc(tn * sizeof *Tz);
     if (!Tz)
         goto nomem;
-    for (size_t i = 0; i < tn; i++)
-        Tz[i] = (float)(T[i] - tm), tss += (double)Tz[i] * Tz[i];
-    if (!make_sat(S, sw, shh, &sat, &sat2)) {
+    center(T, tn, Tz, &tss);
+    double s1 = 0, s2 = 0;
+    if (sw == tw && shh == th)
+        sums(S, tn, &s1, &s2); /* one position: no tables */
+    else if (!make_sat(S, sw, shh, &sat, &sat2)) {
         free(Tz);
         goto nomem;
     }
     double best = -2;
     int bx = ba.x0 - bs.x0, by = ba.y0 - bs.y0; /* no shift */
     {
-        ncc_plane pl = {S, sw, shh, sat, sat2, Tz, tw, th, tss};
+        ncc_plane pl = {S, sw, shh, sat, sat2, s1, s2, Tz, tw, th, tss};
         ncc_cand c[1];
         bool ok = sh >= 4 && tw >= 32 && th >= 32 ? ncc_search_pyramid(&pl, bx, by, &c[0])
                                                   : ncc_search_all(&pl, c, 1);
