@@ -81,11 +81,12 @@ static float *lum_plane(const dx_reg_image *im, box b)
  * time, the channels gathered from the 24 samples with shuffles */
 DX_SIMD static void lum_row(const float *restrict p, float *restrict d, int w)
 {
-    typedef int dx_v8i __attribute__((vector_size(32)));
     const dx_v8f kr = {0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f, 0.299f};
     const dx_v8f kg = {0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f, 0.587f};
     const dx_v8f kb = {0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f, 0.114f};
     int x = 0;
+#if defined(__GNUC__) && !defined(__clang__) /* __builtin_shuffle; clang: the scalar loop */
+    typedef int dx_v8i __attribute__((vector_size(32)));
     for (; x + 8 <= w; x += 8) {
         dx_v8f a = V8_LOAD(p + 3 * x), b = V8_LOAD(p + 3 * x + 8), c = V8_LOAD(p + 3 * x + 16);
         /* sample 3i + k of the 24: of a (0..7), b (8..15) or c (16..23) */
@@ -97,6 +98,9 @@ DX_SIMD static void lum_row(const float *restrict p, float *restrict d, int w)
         dx_v8f bl = __builtin_shuffle(b1, c, (dx_v8i){0, 1, 2, 3, 4, 9, 12, 15});
         V8_STORE(d + x, kr * r + kg * g + kb * bl);
     }
+#else
+    (void)kr, (void)kg, (void)kb;
+#endif
     for (; x < w; x++)
         d[x] = 0.299f * p[3 * x] + 0.587f * p[3 * x + 1] + 0.114f * p[3 * x + 2];
 }
