@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/simd.h"
 #include "synth/holder.h"
 #include "synth/render.h"
 #include "synth/specimen_layout.h"
@@ -223,18 +224,43 @@ typedef struct plane {
     float *px;
 } plane;
 
+/* out[i] = sum over t of k[t] * in[i + t], t = 0..nk-1, i < len: eight
+ * outputs at a time, each summed in the order of t (the scalar loop's sums). */
+DX_SIMD static void convolve_line(const float *restrict in, const float *restrict k, int nk, int len,
+                                  float *restrict out)
+{
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+        dx_v8f acc = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int t = 0; t < nk; t++) {
+            dx_v8f kt = {k[t], k[t], k[t], k[t], k[t], k[t], k[t], k[t]};
+            acc += kt * V8_LOAD(in + i + t);
+        }
+        V8_STORE(out + i, acc);
+    }
+    for (; i < len; i++) {
+        float acc = 0;
+        for (int t = 0; t < nk; t++)
+            acc += k[t] * in[i + t];
+        out[i] = acc;
+    }
+}
+
 /* Gaussian blur in place, sigma in pixels (separable); beyond the edges the
- * edge pixel repeats, or 0 with `zero`. */
+ * edge pixel repeats, or 0 with `zero`.  Each line is copied with r samples
+ * of that border on either side, so the taps need no test. */
 static dx_status blur(plane *p, double sigma, bool zero, dx_error *err)
 {
     if (sigma < 0.2)
         return DX_OK;
     int r = (int)ceil(3 * sigma);
     int n = p->w > p->h ? p->w : p->h;
-    float *k = malloc((size_t)(2 * r + 1) * sizeof *k), *line = malloc((size_t)n * sizeof *line);
-    if (!k || !line) {
+    float *k = malloc((size_t)(2 * r + 1) * sizeof *k);
+    float *line = malloc((size_t)(n + 2 * r) * sizeof *line), *res = malloc((size_t)n * sizeof *res);
+    if (!k || !line || !res) {
         free(k);
         free(line);
+        free(res);
         return dx_error_set(err, DX_ERR_NO_MEMORY, "viz: out of memory");
     }
     double sum = 0;
@@ -248,24 +274,19 @@ static dx_status blur(plane *p, double sigma, bool zero, dx_error *err)
         for (int j = 0; j < count; j++) {
             float *base = p->px + (pass ? (size_t)j : (size_t)j * p->w);
             for (int i = 0; i < len; i++)
-                line[i] = base[i * step];
-            for (int i = 0; i < len; i++) {
-                float acc = 0;
-                for (int t = -r; t <= r; t++) {
-                    int q = i + t;
-                    if (q < 0 || q >= len) {
-                        if (zero)
-                            continue;
-                        q = q < 0 ? 0 : len - 1;
-                    }
-                    acc += k[t + r] * line[q];
-                }
-                base[i * step] = acc;
+                line[r + i] = base[i * step];
+            for (int i = 0; i < r; i++) {
+                line[i] = zero ? 0 : base[0];
+                line[r + len + i] = zero ? 0 : base[(size_t)(len - 1) * step];
             }
+            convolve_line(line, k, 2 * r + 1, len, res);
+            for (int i = 0; i < len; i++)
+                base[i * step] = res[i];
         }
     }
     free(k);
     free(line);
+    free(res);
     return DX_OK;
 }
 
@@ -325,23 +346,38 @@ static dx_status resample(const dx_reg_image *c, double x0, double y0, double pp
     return DX_OK;
 }
 
+/* The five sums of a row pair: of a, b, a^2, b^2 and ab over n samples,
+ * added into s[0..4]; eight float lanes within the row (a row is at most a
+ * few thousand samples of 0..255: its float sums hold about seven digits,
+ * far below the spread that decides), doubles across rows. */
+DX_SIMD static void row_sums(const float *restrict a, const float *restrict b, int n, double s[5])
+{
+    dx_v8f z = {0, 0, 0, 0, 0, 0, 0, 0}, va = z, vb = z, vaa = z, vbb = z, vab = z;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        dx_v8f x = V8_LOAD(a + i), y = V8_LOAD(b + i);
+        va += x, vb += y, vaa += x * x, vbb += y * y, vab += x * y;
+    }
+    double r[5] = {0, 0, 0, 0, 0};
+    for (; i < n; i++) {
+        double x = a[i], y = b[i];
+        r[0] += x, r[1] += y, r[2] += x * x, r[3] += y * y, r[4] += x * y;
+    }
+    const dx_v8f *v[5] = {&va, &vb, &vaa, &vbb, &vab};
+    for (int q = 0; q < 5; q++) {
+        const dx_v8f w = *v[q];
+        s[q] += (double)((w[0] + w[4]) + (w[1] + w[5]) + (w[2] + w[6]) + (w[3] + w[7])) + r[q];
+    }
+}
+
 /* Zero-mean NCC of e's window [ex, ex+w) x [ey, ey+h) with c's window at
  * (cx, cy); 0 when either is flat. */
 static double ncc(const plane *e, int ex, int ey, const plane *c, int cx, int cy, int w, int h)
 {
-    double se = 0, sc = 0, see = 0, scc = 0, sec = 0;
-    for (int j = 0; j < h; j++) {
-        const float *pe = e->px + (size_t)(ey + j) * e->w + ex;
-        const float *pc = c->px + (size_t)(cy + j) * c->w + cx;
-        for (int i = 0; i < w; i++) {
-            double a = pe[i], b = pc[i];
-            se += a;
-            sc += b;
-            see += a * a;
-            scc += b * b;
-            sec += a * b;
-        }
-    }
+    double s[5] = {0, 0, 0, 0, 0};
+    for (int j = 0; j < h; j++)
+        row_sums(e->px + (size_t)(ey + j) * e->w + ex, c->px + (size_t)(cy + j) * c->w + cx, w, s);
+    double se = s[0], sc = s[1], see = s[2], scc = s[3], sec = s[4];
     double n = (double)w * h;
     double ve = see - se * se / n, vc = scc - sc * sc / n, cv = sec - se * sc / n;
     /* flat: less than a level of spread per pixel */
