@@ -70,7 +70,27 @@ typedef struct pdf {
     dx_pdf_image *imgs; /* the placeholders drawn, in order */
     size_t n_imgs;
     bool imgs_failed;  /* a placeholder could not be made: draw them all anew */
+    GPtrArray *laid;   /* the counting pass's layouts (laid_out), in order */
+    guint reuse;       /* the final pass: the next of them to match */
 } pdf;
+
+/* A layout of the counting pass with what made it: the final pass asks for
+ * the same ones in the same order (and a few of its own: footers, labels),
+ * so it takes each one made already instead of laying the text out again. */
+typedef struct laid_out {
+    PangoLayout *l;
+    int font, max_lines;
+    double width;
+    char *text;
+} laid_out;
+
+static void laid_out_free(gpointer v)
+{
+    laid_out *x = v;
+    g_object_unref(x->l);
+    g_free(x->text);
+    g_free(x);
+}
 
 static void set_rgb(pdf *p, rgb c)
 {
@@ -81,6 +101,16 @@ static void set_rgb(pdf *p, rgb c)
  * cuts it there with an ellipsis.  Caller unrefs. */
 static PangoLayout *layout(pdf *p, int font, const char *text, double width, int max_lines)
 {
+    if (!text)
+        text = "";
+    if (p->final && p->laid && p->reuse < p->laid->len) {
+        laid_out *x = g_ptr_array_index(p->laid, p->reuse);
+        if (x->font == font && x->width == width && x->max_lines == max_lines &&
+            strcmp(x->text, text) == 0) {
+            p->reuse++;
+            return g_object_ref(x->l);
+        }
+    }
     PangoLayout *l = pango_layout_new(p->pc);
     pango_layout_set_font_description(l, p->font[font]);
     pango_layout_set_width(l, (int)(width * PANGO_SCALE));
@@ -89,7 +119,12 @@ static PangoLayout *layout(pdf *p, int font, const char *text, double width, int
         pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
         pango_layout_set_height(l, -max_lines);
     }
-    pango_layout_set_text(l, text ? text : "", -1);
+    pango_layout_set_text(l, text, -1);
+    if (!p->final && p->laid) {
+        laid_out *x = g_new(laid_out, 1);
+        *x = (laid_out){g_object_ref(l), font, max_lines, width, g_strdup(text)};
+        g_ptr_array_add(p->laid, x);
+    }
     return l;
 }
 
@@ -542,10 +577,10 @@ typedef struct pdf_images {
  * out_imgs, the final pass draws the images as placeholders, listed there
  * (the caller frees v). */
 static cairo_status_t render(const dx_report_model *m, cairo_surface_t *s, bool final,
-                             unsigned total, unsigned *pages, pdf_images *out_imgs)
+                             unsigned total, unsigned *pages, pdf_images *out_imgs, GPtrArray *laid)
 {
     pdf p = {.m = m, .final = final, .total = total, .page = 1, .y = TOP,
-             .passthrough = out_imgs != NULL};
+             .passthrough = out_imgs != NULL, .laid = laid};
     cairo_status_t cs;
     p.cr = cairo_create(s);
     p.pc = pango_cairo_create_context(p.cr);
@@ -619,6 +654,7 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     char buf[4096];
     unsigned total = 0, n = 0;
     bool spliced = false;
+    GPtrArray *laid = NULL;
     dx_status st = dx_report_model_load(&m, case_dir, fj, err);
     if (st != DX_OK)
         goto done;
@@ -632,7 +668,8 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
         goto done;
 
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(null_write, NULL, PAGE_W, PAGE_H);
-    st = surface_done(s, render(&m, s, false, 0, &total, NULL), path, err);
+    laid = g_ptr_array_new_with_free_func(laid_out_free);
+    st = surface_done(s, render(&m, s, false, 0, &total, NULL, laid), path, err);
     if (st != DX_OK)
         goto done;
 
@@ -642,7 +679,7 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     membuf mb = {0};
     pdf_images pi = {0};
     s = final_surface(&m, mem_write, &mb);
-    st = surface_done(s, render(&m, s, true, total, &n, &pi), path, err);
+    st = surface_done(s, render(&m, s, true, total, &n, &pi, laid), path, err);
     if (st == DX_OK && !pi.failed) {
         dx_error se = {0};
         dx_status ss = dx_pdf_splice(mb.p, mb.n, pi.v, pi.n, out.f, &se);
@@ -657,7 +694,7 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     free(pi.v);
     if (st == DX_OK && !spliced) {
         s = final_surface(&m, file_write, out.f);
-        st = surface_done(s, render(&m, s, true, total, &n, NULL), path, err);
+        st = surface_done(s, render(&m, s, true, total, &n, NULL, laid), path, err);
     }
     if (st != DX_OK)
         goto done;
@@ -671,6 +708,8 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
                m.summary);
     }
 done:
+    if (laid)
+        g_ptr_array_free(laid, TRUE);
     dx_report_out_abort(&out);
     dx_report_model_free(&m);
     return st;
