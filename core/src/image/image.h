@@ -70,4 +70,21 @@ dx_status dx_png_decode_libpng(const uint8_t *buf, size_t len, const char *name,
                                dx_error *err);
 void dx_png_image_free(dx_png_image *img);
 
+/* PNG bytes of an image (png_write.c): 8/16-bit grey or RGB as the view's
+ * format (16-bit samples in host order, written big-endian), not
+ * interlaced, every row unfiltered, one zlib stream (libdeflate) in IDAT
+ * chunks of at most 1 MiB; pHYs of lround(dpi / 0.0254) pixels per metre,
+ * none when dpi <= 0 or NaN.  *png (caller frees) and *len are set on
+ * DX_OK, NULL and 0 otherwise.  DX_ERR_INVALID_ARG: no view, data or
+ * output, an unknown format, a width or height of 0 or over 2^31-1, a
+ * stride shorter than a row, an image whose size does not fit in memory's
+ * address range, a dpi over 2^31-1 pixels per metre; DX_ERR_NO_MEMORY.
+ * Any thread. */
+dx_status dx_png_encode(const dx_image_view *v, double dpi, uint8_t **png, size_t *len,
+                        dx_error *err);
+/* The same with IDAT chunks of at most idat_max bytes (1 .. 2^31-1; the
+ * tests cut the stream small). */
+dx_status dx_png_encode_split(const dx_image_view *v, double dpi, size_t idat_max, uint8_t **png,
+                              size_t *len, dx_error *err);
+
 #endif

@@ -24,6 +24,8 @@
 #include <pango/pangocairo.h>
 #include <png.h>
 
+#include "image/image.h"
+
 typedef enum lclass { L_VIS, L_OBL, L_COAX, L_UVA, L_UVB, L_UVC, L_IR, L_TVIS, L_TIR } lclass;
 
 typedef struct light {
@@ -1166,9 +1168,26 @@ dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **p
  * white capture of the bench scene 3.97 MB unfiltered against 4.92 MB with
  * the adaptive filters at zlib level 1, a 300 dpi reference 1.45 against
  * 1.80 MB (their noise leaves the row differences no smaller than the
- * samples). */
+ * samples).  Unfiltered, dx_png_encode (libdeflate level 4, see
+ * image/png_write.c) writes them as 3.94 and 1.44 MB in about 20% less CPU
+ * time than libpng at zlib level 1 (105 against 128 ms, 35 against 45 ms). */
 dx_status dx_synth_png_encode_unfiltered(const dx_synth_image *img, double dpi, uint8_t **png_out,
                                          size_t *len, dx_error *err)
 {
-    return png_encode(img, dpi, PNG_FILTER_NONE, png_out, len, err);
+    if (png_out)
+        *png_out = NULL;
+    if (len)
+        *len = 0;
+    if (!img || (img->channels != 1 && img->channels != 3) || (img->bits != 8 && img->bits != 16))
+        return dx_error_set(err, DX_ERR_INVALID_ARG, "PNG: %d channels of %d bits",
+                            img ? img->channels : 0, img ? img->bits : 0);
+    dx_image_view v = {
+        .data = img->data,
+        .width = img->width,
+        .height = img->height,
+        .stride = (size_t)img->width * (size_t)img->channels * (size_t)(img->bits / 8),
+        .format = img->channels == 3 ? (img->bits == 16 ? DX_PIX_RGB16 : DX_PIX_RGB8)
+                                     : (img->bits == 16 ? DX_PIX_GRAY16 : DX_PIX_GRAY8),
+    };
+    return dx_png_encode(&v, dpi, png_out, len, err);
 }

@@ -90,8 +90,10 @@ dx_status dx_synth_field_draw(const dx_spec_layout *l, const char *key, const ch
 /* PNG bytes of an image (pHYs = dpi), caller frees. */
 dx_status dx_synth_png_encode(const dx_synth_image *img, double dpi, uint8_t **png, size_t *len,
                               dx_error *err);
-/* The same with no row filter (synth's pages: smaller and faster to decode,
- * see render.c). */
+/* The same with no row filter, by dx_png_encode (image/image.h: libdeflate,
+ * no libpng; no pHYs when dpi <= 0; synth's pages: smaller and faster to
+ * decode, see render.c).  DX_ERR_INVALID_ARG for channels other than 1 or 3
+ * or bits other than 8 or 16. */
 dx_status dx_synth_png_encode_unfiltered(const dx_synth_image *img, double dpi, uint8_t **png,
                                          size_t *len, dx_error *err);
 
