@@ -18,6 +18,7 @@
 #include <libdeflate.h>
 
 #include "image/image.h"
+#include "image/simd.h"
 
 /* Fuzzing builds (tests/fuzz, DOCEX_FUZZ=ON) skip the CRC-32 and Adler-32
  * checks, as libpng does there, so that mutated files reach the inflate and
@@ -102,6 +103,25 @@ static bool unfilter(uint8_t type, uint8_t *row, const uint8_t *prev, size_t rb,
     case 2: return unfilter_2(type, row, prev, rb);
     case 3: return unfilter_3(type, row, prev, rb);
     default: return unfilter_6(type, row, prev, rb);
+    }
+}
+
+/* Swap the bytes of each 16-bit sample of n bytes: sixteen samples at a
+ * time (a 600 dpi 16-bit IR capture is 12 MB). */
+DX_SIMD static void swap16(uint8_t *p, size_t n)
+{
+    typedef uint16_t v16 __attribute__((vector_size(32), aligned(1), may_alias));
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        v16 v;
+        memcpy(&v, p + i, 32);
+        v = (v16)((v << 8) | (v >> 8));
+        memcpy(p + i, &v, 32);
+    }
+    for (; i + 1 < n; i += 2) {
+        uint8_t b = p[i];
+        p[i] = p[i + 1];
+        p[i + 1] = b;
     }
 }
 
@@ -240,11 +260,7 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
     if (bytes == 2) { /* big-endian samples to host order */
         const uint16_t one = 1;
         if (*(const uint8_t *)&one == 1)
-            for (size_t i = 0; i < (size_t)h * rb; i += 2) {
-                uint8_t b = px[i];
-                px[i] = px[i + 1];
-                px[i + 1] = b;
-            }
+            swap16(px, (size_t)h * rb);
     }
     out->data = px;
     out->view.data = px;
