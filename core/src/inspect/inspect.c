@@ -1090,6 +1090,10 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
             out->report_html[0] = '\0';
         }
         double html_ms = dx_ins_now_ms() - t0;
+        /* the pages and references (300 MB at 600 dpi) are not needed by the
+         * reports, which read the case: given back while the PDF is drawn
+         * rather than at the end */
+        dx_ins_sides_free(in);
         if (threaded)
             pthread_join(tid, NULL);
         if (pdf.st != DX_OK) {
