@@ -612,15 +612,15 @@ static void box_cols16(const uint8_t *row, size_t stride, int f, size_t n, uint3
     }
 }
 
-/* o[bx * nch + c] = scale * the sum of f neighbouring column sums; inlined
- * with constant f and nch below, where the loops unroll (the sums fit 32
- * bits: f <= 4, 16 x 65535 per sample) */
+/* o[bx * nch + c] = scale * the sum of f neighbouring column sums (64-bit:
+ * f x f x 65535 passes 32 bits at f = 256); inlined with constant f and nch
+ * for the usual factors, where the loops unroll */
 static inline void box_hsum_k(const uint32_t *cols, int iw, int f, int nch, float scale, float *o)
 {
     for (int bx = 0; bx < iw; bx++) {
         const uint32_t *l = cols + (size_t)bx * f * nch;
         for (int c = 0; c < nch; c++) {
-            uint32_t sum = 0;
+            int64_t sum = 0;
             for (int sx = 0; sx < f; sx++)
                 sum += l[sx * nch + c];
             o[bx * nch + c] = (float)sum * scale;
@@ -642,18 +642,8 @@ static void box_hsum(const uint32_t *cols, int iw, int f, int nch, float scale, 
         box_hsum_k(cols, iw, 4, 3, scale, o);
     else if (f == 4 && nch == 1)
         box_hsum_k(cols, iw, 4, 1, scale, o);
-    else {
-        /* any other factor: 64-bit sums (f x f x 65535 passes 32 bits at f = 256) */
-        for (int bx = 0; bx < iw; bx++) {
-            const uint32_t *l = cols + (size_t)bx * f * nch;
-            for (int c = 0; c < nch; c++) {
-                uint64_t sum = 0;
-                for (int sx = 0; sx < f; sx++)
-                    sum += l[sx * nch + c];
-                o[bx * nch + c] = (float)sum * scale;
-            }
-        }
-    }
+    else
+        box_hsum_k(cols, iw, f, nch, scale, o);
 }
 
 /* The output columns [*i0, *i1) of a row whose samples a + i d (i = 0..w-1)
