@@ -160,9 +160,9 @@ def cmd_similarity(a):
              "NO for " + ", ".join("%s +-%d" % (x["region"], x["shift_px"]) for x in bad)))
     met = all(x <= 1 for x in full)
     print("  verdict: %s" % ("docex is at least as fast as OpenCV on every region" if met else
-                             "docex is slower than OpenCV (1 thread) by %.2fx (geometric mean of"
-                             " the whole call), %.2fx for the NCC search alone"
-                             % (geo(full), geo(srch))))
+                             "docex is slower than OpenCV (1 thread) on %d of %d regions; "
+                             "docex/opencv %.2fx (geometric mean of the whole call), %.2fx for the "
+                             "NCC search alone" % (sum(x > 1 for x in full), n, geo(full), geo(srch))))
     if a.json:
         for x in results:
             for k, v in x.items():
