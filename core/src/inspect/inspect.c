@@ -381,8 +381,12 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
     out.height = (uint32_t)((j1 - j0) / step);
     out.channels = im->ch;
     out.bits = 8;
-    if (!(out.data = malloc((size_t)out.width * out.height * (size_t)im->ch)))
+    float *sums = NULL;
+    if (!(out.data = malloc((size_t)out.width * out.height * (size_t)im->ch)) ||
+        (step > 1 && !(sums = malloc((size_t)out.width * (size_t)step * (size_t)im->ch * sizeof *sums)))) {
+        free(out.data);
         return dx_error_set(err, DX_ERR_NO_MEMORY, "out of memory");
+    }
     /* each output sample the mean of step x step page samples, rounded
      * half up and clamped to 0..255 (anything not above 0, NaN too, is 0) */
     size_t rs = (size_t)im->w * (size_t)im->ch, ns = (size_t)out.width * (size_t)im->ch;
@@ -397,19 +401,27 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
             }
             continue;
         }
-        for (size_t k = 0; k < ns; k++) {
-            size_t x = k / (size_t)im->ch, c = k % (size_t)im->ch;
-            float acc = 0;
-            for (int dy = 0; dy < step; dy++) {
-                const float *q = row + (size_t)dy * rs + x * (size_t)step * (size_t)im->ch + c;
+        /* the step rows added sample by sample into sums, then each output
+         * sample the sum of its step neighbours */
+        size_t span = (size_t)out.width * (size_t)step * (size_t)im->ch;
+        for (size_t k = 0; k < span; k++)
+            sums[k] = row[k];
+        for (int dy = 1; dy < step; dy++)
+            for (size_t k = 0; k < span; k++)
+                sums[k] += row[(size_t)dy * rs + k];
+        for (uint32_t x = 0; x < out.width; x++)
+            for (int c = 0; c < im->ch; c++) {
+                const float *q = sums + (size_t)x * (size_t)step * (size_t)im->ch + (size_t)c;
+                float acc = 0;
                 for (int dx = 0; dx < step; dx++)
                     acc += q[(size_t)dx * (size_t)im->ch];
+                acc *= norm;
+                o[(size_t)x * (size_t)im->ch + (size_t)c] =
+                    !(acc > 0) ? 0 : acc >= 255 ? 255 : (uint8_t)(acc + 0.5f);
             }
-            acc *= norm;
-            o[k] = !(acc > 0) ? 0 : acc >= 255 ? 255 : (uint8_t)(acc + 0.5f);
-        }
     }
     /* unfiltered: written and read back (reports) several times faster */
+    free(sums);
     st = dx_synth_png_encode_unfiltered(&out, im->dpi / step, &png, &len, err);
     free(out.data);
     if (st != DX_OK)
