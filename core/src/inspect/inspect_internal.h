@@ -4,6 +4,7 @@
 #define DOCEX_INSPECT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +28,7 @@ typedef struct ins_light {
     double dpi;                 /* of the capture (0: unknown) */
     bool transmitted;           /* light through the page */
     dx_png_image png;           /* decoded on first use */
+    atomic_int decoding;        /* 0, 1 while a thread decodes it, 2 decoded (or failed) */
     bool loaded;
     dx_status load_status;
     char load_error[300];
@@ -92,10 +94,13 @@ typedef struct dx_inspection {
     void *viz_pre;                      /* their comparisons at ir870, made ahead (provider.c) */
     /* documents the rules see */
     json_t *j_specimen, *j_mrz, *j_chip, *j_inspection;
-    /* the registration light decoded ahead (dx_ins_predecode) */
-    ins_light *pre_light;
+    /* the first side's lights decoded ahead, registration light first
+     * (dx_ins_predecode), until dx_ins_prepare stops it */
+    ins_light *pre[INS_MAX_LIGHTS];
+    size_t n_pre;
     pthread_t pre_tid;
     bool pre_running;
+    atomic_bool pre_stop;
     /* timings, ms */
     double t_load, t_registration, t_measure;
 } dx_inspection;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -55,17 +56,39 @@ static void light_decode(ins_light *l)
     l->ms_decode += dx_ins_now_ms() - t0;
 }
 
-/* The registration light of the first side decoded on a thread of its own
- * while the MRZ is read (dx_ins_predecode); whoever needs it first waits. */
+/* Decode l unless another thread does or did: true when this thread did.
+ * With wait, a light another thread is decoding is waited for. */
+static bool light_decode_once(ins_light *l, bool wait)
+{
+    int idle = 0;
+    if (atomic_compare_exchange_strong(&l->decoding, &idle, 1)) {
+        light_decode(l);
+        atomic_store(&l->decoding, 2);
+        return true;
+    }
+    while (wait && atomic_load(&l->decoding) != 2) {
+        struct timespec ts = {0, 200000}; /* 0.2 ms: a decode takes tens */
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* The first side's lights decoded on a thread of their own while the MRZ is
+ * read, the specimen found and the page registered (the registration light
+ * first, which the registration waits for); whoever needs a light the thread
+ * is decoding waits for it, a light another thread took is left to it. */
 static void *predecode_main(void *arg)
 {
-    light_decode(arg);
+    dx_inspection *in = arg;
+    for (size_t k = 0; k < in->n_pre && !atomic_load(&in->pre_stop); k++)
+        light_decode_once(in->pre[k], false);
     return NULL;
 }
 
 static void predecode_join(dx_inspection *in)
 {
     if (in->pre_running) {
+        atomic_store(&in->pre_stop, true);
         pthread_join(in->pre_tid, NULL);
         in->pre_running = false;
     }
@@ -73,13 +96,9 @@ static void predecode_join(dx_inspection *in)
 
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err)
 {
-    if (l == in->pre_light)
-        predecode_join(in);
-    if (!l->loaded) {
-        double before = l->ms_decode;
-        light_decode(l);
+    double before = l->ms_decode;
+    if (light_decode_once(l, true))
         in->t_load += l->ms_decode - before;
-    }
     if (l->load_status != DX_OK)
         return dx_error_set(err, l->load_status, "%s", l->load_error);
     return DX_OK;
@@ -101,13 +120,28 @@ static ins_light *registration_light(dx_inspection *in, size_t s)
 
 void dx_ins_predecode(dx_inspection *in)
 {
-    ins_light *l;
-    if (in->pre_running || in->pre_light || !in->n_sides || !(l = registration_light(in, 0)) || l->loaded)
+    ins_light *reg;
+    ins_side *sd = &in->sides[0];
+    if (in->pre_running || in->n_pre || !in->n_sides || !(reg = registration_light(in, 0)))
         return;
-    if (pthread_create(&in->pre_tid, NULL, predecode_main, l) == 0) {
-        in->pre_light = l;
-        in->pre_running = true;
+    /* the registration light, then the others largest file first (the
+     * longest to decode) */
+    off_t size[INS_MAX_LIGHTS];
+    in->pre[in->n_pre++] = reg;
+    for (size_t i = 0; i < sd->n_lights; i++) {
+        struct stat sb;
+        ins_light *l = &sd->lights[i];
+        if (l == reg)
+            continue;
+        off_t sz = stat(l->path, &sb) == 0 ? sb.st_size : 0;
+        size_t k = in->n_pre++;
+        for (; k > 1 && size[k - 1] < sz; k--)
+            in->pre[k] = in->pre[k - 1], size[k] = size[k - 1];
+        in->pre[k] = l, size[k] = sz;
     }
+    atomic_store(&in->pre_stop, false);
+    if (pthread_create(&in->pre_tid, NULL, predecode_main, in) == 0)
+        in->pre_running = true;
 }
 
 /* Where the MRZ lies on the page: the specimen's "mrz" element of this side,
@@ -152,7 +186,7 @@ dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err)
             ins_light *ml = dx_ins_light(in, s, in->mrz_light);
             /* the MRZ's corners are in that capture's pixels: the same
              * geometry as every light of the side when the sizes agree */
-            if (ml && ml->loaded && ml->load_status == DX_OK &&
+            if (ml && atomic_load(&ml->decoding) == 2 && ml->loaded && ml->load_status == DX_OK &&
                 ml->png.view.width == l->png.view.width &&
                 ml->png.view.height == l->png.view.height) {
                 ro.mrz = &in->mrz;
@@ -199,6 +233,7 @@ static void light_resample(const ins_side *sd, ins_light *l, double dpi)
         if (strcmp(l->name, sd->reg_light) != 0) {
             dx_png_image_free(&l->png);
             l->loaded = false;
+            atomic_store(&l->decoding, 0); /* decoded again if asked for */
         }
     }
     l->ms_resample += dx_ins_now_ms() - t0;
@@ -380,8 +415,7 @@ static void prep_one(void *arg, size_t i)
     } else if (t->ref) {
         ref_load(p->in->spec, t->ref);
     } else {
-        if (!t->light->loaded)
-            light_decode(t->light);
+        light_decode_once(t->light, true);
         if (t->light->load_status != DX_OK) {
             t->light->page_status = t->light->load_status;
             dx_ins_fmt(t->light->page_error, sizeof t->light->page_error, "%s", t->light->load_error);
