@@ -16,6 +16,7 @@
 #include "capture/manifest.h"
 #include "host/host_internal.h"
 #include "inspect/inspect_internal.h"
+#include "report/report_internal.h"
 #include "report/report.h"
 #include "synth/render.h"
 #include "synth/viz.h"
@@ -652,8 +653,8 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, crop_li
 }
 
 typedef struct report_job {
+    const dx_report_model *model;
     const char *case_dir;
-    const json_t *findings;
     const char *path;
     dx_status st;
     dx_error err;
@@ -665,7 +666,7 @@ static void *pdf_thread(void *arg)
     report_job *j = arg;
     double t0 = dx_ins_now_ms();
     prctl(PR_SET_NAME, "docex-pdf"); /* for perf and top */
-    j->st = dx_report_pdf(j->case_dir, j->findings, j->path, &j->err);
+    j->st = dx_report_pdf_of(j->model, j->case_dir, j->path, NULL, &j->err);
     j->ms = dx_ins_now_ms() - t0;
     return NULL;
 }
@@ -1091,13 +1092,16 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         t0 = dx_ins_now_ms();
         dx_ins_fmt(out->report_html, sizeof out->report_html, "%s/report.html", in->case_dir);
         dx_ins_fmt(out->report_pdf, sizeof out->report_pdf, "%s/report.pdf", in->case_dir);
-        /* the two reports at once: both only read findings.json's tree */
-        report_job pdf = {in->case_dir, root, out->report_pdf, DX_OK, {0}, 0};
+        /* the case read once (files hashed, images checked), then the two
+         * reports at once: both only read it */
+        dx_report_model model;
+        dx_status mst = dx_report_model_load(&model, in->case_dir, root, &e);
+        report_job pdf = {&model, in->case_dir, out->report_pdf, mst, e, 0};
         pthread_t tid;
-        bool threaded = pthread_create(&tid, NULL, pdf_thread, &pdf) == 0;
-        if (!threaded)
+        bool threaded = false;
+        if (mst == DX_OK && !(threaded = pthread_create(&tid, NULL, pdf_thread, &pdf) == 0))
             pdf_thread(&pdf);
-        if (dx_report_html(in->case_dir, root, out->report_html, &e) != DX_OK) {
+        if (mst != DX_OK || dx_report_html_of(&model, in->case_dir, out->report_html, &e) != DX_OK) {
             dx_ins_progress(in, "report", "report.html not written: %s", e.message);
             out->report_html[0] = '\0';
         }
@@ -1108,6 +1112,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         dx_ins_sides_free(in);
         if (threaded)
             pthread_join(tid, NULL);
+        dx_report_model_free(&model);
         if (pdf.st != DX_OK) {
             dx_ins_progress(in, "report", "report.pdf not written: %s", pdf.err.message);
             out->report_pdf[0] = '\0';

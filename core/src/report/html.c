@@ -334,15 +334,12 @@ static void tail(FILE *f, const dx_report_model *m)
     fputs(" from findings.json.</footer>\n</body>\n</html>\n", f);
 }
 
-dx_status dx_report_html(const char *case_dir, const json_t *fj, const char *out_path,
-                         dx_error *err)
+dx_status dx_report_html_of(const dx_report_model *m, const char *case_dir, const char *out_path,
+                            dx_error *err)
 {
-    dx_report_model m;
     dx_report_out out = {0};
     char buf[4096];
-    dx_status st = dx_report_model_load(&m, case_dir, fj, err);
-    if (st != DX_OK)
-        goto done;
+    dx_status st;
     const char *path = dx_report_out_path(case_dir, out_path, "report.html", buf, sizeof buf);
     if (!path) {
         st = dx_error_set(err, DX_ERR_INVALID_ARG, "report: path too long: %s", case_dir);
@@ -351,16 +348,26 @@ dx_status dx_report_html(const char *case_dir, const json_t *fj, const char *out
     st = dx_report_out_open(&out, path, err);
     if (st != DX_OK)
         goto done;
-    head(out.f, &m);
-    mrz_chip(out.f, &m);
-    findings(out.f, &m);
-    files(out.f, &m);
-    tail(out.f, &m);
+    head(out.f, m);
+    mrz_chip(out.f, m);
+    findings(out.f, m);
+    files(out.f, m);
+    tail(out.f, m);
     st = dx_report_out_commit(&out, err);
     if (st == DX_OK)
-        dx_log(DX_CAT_REPORT, DX_LOG_INFO, "%s written: %s, %s", path, m.verdict, m.summary);
+        dx_log(DX_CAT_REPORT, DX_LOG_INFO, "%s written: %s, %s", path, m->verdict, m->summary);
 done:
     dx_report_out_abort(&out);
+    return st;
+}
+
+dx_status dx_report_html(const char *case_dir, const json_t *fj, const char *out_path,
+                         dx_error *err)
+{
+    dx_report_model m;
+    dx_status st = dx_report_model_load(&m, case_dir, fj, err);
+    if (st == DX_OK)
+        st = dx_report_html_of(&m, case_dir, out_path, err);
     dx_report_model_free(&m);
     return st;
 }

@@ -2,6 +2,7 @@
  * sanitised and bounded, every path checked to stay in the case directory,
  * the evidence images read and decoded once to know they are usable. */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -753,7 +754,64 @@ static void load_findings(load_ctx *c, const json_t *fj)
     m->summary = s;
 }
 
-static void load_files(load_ctx *c, const json_t *fj)
+/* The files of findings.json's "files", resolved in the case (here) and
+ * hashed on a thread of their own while the evidence images are read. */
+typedef struct file_check {
+    where_kind kind;
+    const char *why;
+    char resolved[PATH_MAX];
+    dx_status st;       /* of hashing, when kind is W_OK */
+    char hex[65];
+} file_check;
+
+typedef struct files_hash {
+    file_check *v;
+    size_t n;
+    pthread_t tid;
+    bool threaded;
+} files_hash;
+
+static void *files_hash_main(void *arg)
+{
+    files_hash *h = arg;
+    for (size_t i = 0; i < h->n; i++) {
+        dx_error e = {0};
+        if (h->v[i].kind == W_OK)
+            h->v[i].st = dx_file_sha256(h->v[i].resolved, h->v[i].hex, &e);
+    }
+    return NULL;
+}
+
+static void files_hash_start(load_ctx *c, const json_t *fj, files_hash *h)
+{
+    const json_t *arr = json_object_get(fj, "files");
+    memset(h, 0, sizeof *h);
+    h->n = json_is_array(arr) ? json_array_size(arr) : 0;
+    if (!h->n || !(h->v = calloc(h->n, sizeof *h->v))) {
+        h->n = 0;
+        return;
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        const json_t *p = json_object_get(json_array_get(arr, i), "path");
+        file_check *f = &h->v[i];
+        f->kind = W_REFUSED;
+        if (json_is_string(p))
+            f->kind = resolve_in_case(c, json_string_value(p), json_string_length(p), f->resolved,
+                                      &f->why);
+    }
+    h->threaded = pthread_create(&h->tid, NULL, files_hash_main, h) == 0;
+}
+
+static void files_hash_join(files_hash *h)
+{
+    if (h->threaded)
+        pthread_join(h->tid, NULL);
+    else if (h->n)
+        files_hash_main(h);
+    h->threaded = false;
+}
+
+static void load_files(load_ctx *c, const json_t *fj, const files_hash *h)
 {
     dx_report_model *m = c->m;
     const json_t *arr = json_object_get(fj, "files");
@@ -766,8 +824,7 @@ static void load_files(load_ctx *c, const json_t *fj)
         const json_t *bytes = json_object_get(f, "bytes");
         const json_t *sha = json_object_get(f, "sha256");
         dx_report_file *o = &m->files[m->n_files++];
-        char resolved[PATH_MAX], hex[65];
-        const char *why = NULL;
+        const file_check *fc = i < h->n ? &h->v[i] : NULL;
         struct stat sb;
         o->path = json_is_string(p) ? text_n(m, json_string_value(p), json_string_length(p))
                                     : "\xe2\x80\x94";
@@ -778,28 +835,30 @@ static void load_files(load_ctx *c, const json_t *fj)
             o->check = "refused: no path";
             continue;
         }
-        switch (resolve_in_case(c, json_string_value(p), json_string_length(p), resolved, &why)) {
+        if (!fc) { /* out of memory for the checks */
+            m->oom = true;
+            return;
+        }
+        switch (fc->kind) {
         case W_REFUSED:
-            o->check = textf(m, "refused: %s", why);
+            o->check = textf(m, "refused: %s", fc->why);
             continue;
         case W_MISSING:
-            o->check = textf(m, "missing: %s", why);
+            o->check = textf(m, "missing: %s", fc->why);
             continue;
         case W_OK:
             break;
         }
-        dx_error e = {0};
-        dx_status st = dx_file_sha256(resolved, hex, &e);
-        if (st != DX_OK) {
-            o->check = st == DX_ERR_DATA ? "refused: not a regular file"
-                                         : textf(m, "missing: %s", dx_status_str(st));
+        if (fc->st != DX_OK) {
+            o->check = fc->st == DX_ERR_DATA ? "refused: not a regular file"
+                                             : textf(m, "missing: %s", dx_status_str(fc->st));
             continue;
         }
-        if (!json_is_string(sha) || strcasecmp(json_string_value(sha), hex) != 0) {
-            o->check = textf(m, "differs: SHA-256 on disk %s", hex);
+        if (!json_is_string(sha) || strcasecmp(json_string_value(sha), fc->hex) != 0) {
+            o->check = textf(m, "differs: SHA-256 on disk %s", fc->hex);
             continue;
         }
-        if (json_is_integer(bytes) && stat(resolved, &sb) == 0 &&
+        if (json_is_integer(bytes) && stat(fc->resolved, &sb) == 0 &&
             (json_int_t)sb.st_size != json_integer_value(bytes)) {
             o->check = textf(m, "differs: %lld bytes on disk", (long long)sb.st_size);
             continue;
@@ -893,10 +952,14 @@ dx_status dx_report_model_load(dx_report_model *m, const char *case_dir, const j
     if (!realpath(case_dir, c.case_real))
         return dx_error_set(err, DX_ERR_IO, "case directory %s: %s", case_dir, strerror(errno));
     m->generator = textf(m, "docex %s", dx_version());
+    files_hash fh;
+    files_hash_start(&c, findings, &fh); /* the files hashed while the images are read */
     load_head(&c, findings);
     load_mrz_chip(&c, findings);
     load_findings(&c, findings);
-    load_files(&c, findings);
+    files_hash_join(&fh);
+    load_files(&c, findings, &fh);
+    free(fh.v);
     load_tail(&c, findings);
     if (m->oom)
         return dx_error_set(err, DX_ERR_NO_MEMORY, "report of %s: out of memory", case_dir);

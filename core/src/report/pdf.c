@@ -646,18 +646,15 @@ static cairo_surface_t *final_surface(const dx_report_model *m, cairo_write_func
     return s;
 }
 
-dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char *out_path,
-                              unsigned *pages, dx_error *err)
+dx_status dx_report_pdf_of(const dx_report_model *m, const char *case_dir, const char *out_path,
+                           unsigned *pages, dx_error *err)
 {
-    dx_report_model m;
     dx_report_out out = {0};
     char buf[4096];
     unsigned total = 0, n = 0;
     bool spliced = false;
     GPtrArray *laid = NULL;
-    dx_status st = dx_report_model_load(&m, case_dir, fj, err);
-    if (st != DX_OK)
-        goto done;
+    dx_status st;
     const char *path = dx_report_out_path(case_dir, out_path, "report.pdf", buf, sizeof buf);
     if (!path) {
         st = dx_error_set(err, DX_ERR_INVALID_ARG, "report: path too long: %s", case_dir);
@@ -669,7 +666,7 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
 
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(null_write, NULL, PAGE_W, PAGE_H);
     laid = g_ptr_array_new_with_free_func(laid_out_free);
-    st = surface_done(s, render(&m, s, false, 0, &total, NULL, laid), path, err);
+    st = surface_done(s, render(m, s, false, 0, &total, NULL, laid), path, err);
     if (st != DX_OK)
         goto done;
 
@@ -678,8 +675,8 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
      * cannot be done */
     membuf mb = {0};
     pdf_images pi = {0};
-    s = final_surface(&m, mem_write, &mb);
-    st = surface_done(s, render(&m, s, true, total, &n, &pi, laid), path, err);
+    s = final_surface(m, mem_write, &mb);
+    st = surface_done(s, render(m, s, true, total, &n, &pi, laid), path, err);
     if (st == DX_OK && !pi.failed) {
         dx_error se = {0};
         dx_status ss = dx_pdf_splice(mb.p, mb.n, pi.v, pi.n, out.f, &se);
@@ -693,8 +690,8 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     free(mb.p);
     free(pi.v);
     if (st == DX_OK && !spliced) {
-        s = final_surface(&m, file_write, out.f);
-        st = surface_done(s, render(&m, s, true, total, &n, NULL, laid), path, err);
+        s = final_surface(m, file_write, out.f);
+        st = surface_done(s, render(m, s, true, total, &n, NULL, laid), path, err);
     }
     if (st != DX_OK)
         goto done;
@@ -704,13 +701,23 @@ dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char
     if (st == DX_OK) {
         if (pages)
             *pages = n;
-        dx_log(DX_CAT_REPORT, DX_LOG_INFO, "%s written: %u pages, %s, %s", path, n, m.verdict,
-               m.summary);
+        dx_log(DX_CAT_REPORT, DX_LOG_INFO, "%s written: %u pages, %s, %s", path, n, m->verdict,
+               m->summary);
     }
 done:
     if (laid)
         g_ptr_array_free(laid, TRUE);
     dx_report_out_abort(&out);
+    return st;
+}
+
+dx_status dx_report_pdf_pages(const char *case_dir, const json_t *fj, const char *out_path,
+                              unsigned *pages, dx_error *err)
+{
+    dx_report_model m;
+    dx_status st = dx_report_model_load(&m, case_dir, fj, err);
+    if (st == DX_OK)
+        st = dx_report_pdf_of(&m, case_dir, out_path, pages, err);
     dx_report_model_free(&m);
     return st;
 }

@@ -121,6 +121,13 @@ dx_report_class dx_report_class_of(const char *result);
  * the caller destroys it. */
 cairo_surface_t *dx_report_png_surface(const unsigned char *png, size_t len);
 
+/* The two reports from one model (dx_report_model_load), which both only
+ * read: the inspection loads it once and writes them at the same time. */
+dx_status dx_report_html_of(const dx_report_model *m, const char *case_dir, const char *out_path,
+                            dx_error *err);
+dx_status dx_report_pdf_of(const dx_report_model *m, const char *case_dir, const char *out_path,
+                           unsigned *pages, dx_error *err);
+
 /* pdf_images.c: report.pdf's images as their PNG files hold them (see there). */
 typedef struct dx_pdf_png {
     const unsigned char *png; /* the file, not owned */
