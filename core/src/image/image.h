@@ -82,6 +82,10 @@ void dx_png_image_free(dx_png_image *img);
  * Any thread. */
 dx_status dx_png_encode(const dx_image_view *v, double dpi, uint8_t **png, size_t *len,
                         dx_error *err);
+/* The same at libdeflate's level 1: about 40 % less time, 7 % larger
+ * (the inspection's evidence crops). */
+dx_status dx_png_encode_fast(const dx_image_view *v, double dpi, uint8_t **png, size_t *len,
+                             dx_error *err);
 /* The same with IDAT chunks of at most idat_max bytes (1 .. 2^31-1; the
  * tests cut the stream small). */
 dx_status dx_png_encode_split(const dx_image_view *v, double dpi, size_t idat_max, uint8_t **png,

@@ -77,8 +77,8 @@ static void rows_put(const dx_image_view *v, size_t rb, bool wide, uint8_t *raw)
     }
 }
 
-dx_status dx_png_encode_split(const dx_image_view *v, double dpi, size_t idat_max, uint8_t **png,
-                              size_t *len, dx_error *err)
+static dx_status encode(const dx_image_view *v, double dpi, size_t idat_max, int level, uint8_t **png,
+                        size_t *len, dx_error *err)
 {
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     static const size_t bpp_of[4] = {1, 2, 3, 6};
@@ -118,7 +118,7 @@ dx_status dx_png_encode_split(const dx_image_view *v, double dpi, size_t idat_ma
                             v->height);
     size_t raw_size = (size_t)v->height * (rb + 1);
 
-    if (!(raw = malloc(raw_size)) || !(c = libdeflate_alloc_compressor(PNG_LEVEL))) {
+    if (!(raw = malloc(raw_size)) || !(c = libdeflate_alloc_compressor(level))) {
         st = dx_error_set(err, DX_ERR_NO_MEMORY, "PNG: out of memory");
         goto fail;
     }
@@ -193,8 +193,23 @@ fail:
     return st;
 }
 
+dx_status dx_png_encode_split(const dx_image_view *v, double dpi, size_t idat_max, uint8_t **png,
+                              size_t *len, dx_error *err)
+{
+    return encode(v, dpi, idat_max, PNG_LEVEL, png, len, err);
+}
+
 dx_status dx_png_encode(const dx_image_view *v, double dpi, uint8_t **png, size_t *len,
                         dx_error *err)
 {
-    return dx_png_encode_split(v, dpi, IDAT_MAX, png, len, err);
+    return encode(v, dpi, IDAT_MAX, PNG_LEVEL, png, len, err);
+}
+
+/* Evidence crops of an inspection: the six-light bench case's 27 crops, 5.8 MB
+ * of rows, take 30 ms at level 1 against 48 ms at 4 (one core), for 1.48
+ * against 1.38 MB. */
+dx_status dx_png_encode_fast(const dx_image_view *v, double dpi, uint8_t **png, size_t *len,
+                             dx_error *err)
+{
+    return encode(v, dpi, IDAT_MAX, 1, png, len, err);
 }
