@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void dx_gray_free(dx_gray *g)
 {
@@ -176,10 +177,42 @@ static void png_on_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+#define PIXELS_MAP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define PIXELS_MAP 0
+#endif
+#endif
+#ifndef PIXELS_MAP
+#define PIXELS_MAP 1
+#endif
+
+void *dx_pixels_alloc(size_t n, size_t *mapped)
+{
+    *mapped = 0;
+    if (PIXELS_MAP && n >= ((size_t)4 << 20)) {
+        void *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (m != MAP_FAILED) {
+            *mapped = n;
+            return m;
+        }
+    }
+    return malloc(n);
+}
+
+void dx_pixels_free(void *p, size_t mapped)
+{
+    if (mapped)
+        munmap(p, mapped);
+    else
+        free(p);
+}
+
 void dx_png_image_free(dx_png_image *img)
 {
     if (img) {
-        free(img->data);
+        dx_pixels_free(img->data, img->mapped);
         memset(img, 0, sizeof *img);
     }
 }

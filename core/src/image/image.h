@@ -55,7 +55,17 @@ typedef struct dx_png_image {
     dx_image_view view;
     void *data;
     double dpi;
+    size_t mapped;          /* data's bytes when dx_pixels_alloc mapped them, else 0 */
 } dx_png_image;
+
+/* Buffers of pixels (decoded captures, resampled pages): from 4 MiB up
+ * mapped with all their pages made in one call (MAP_POPULATE) instead of a
+ * fault on each page as it is first written, about 8 % of a six-light
+ * inspection; smaller ones, and every one in sanitizer and fuzzing builds
+ * (which watch malloc's memory), from malloc.  *mapped: n when mapped, else
+ * 0; dx_pixels_free needs it back. */
+void *dx_pixels_alloc(size_t n, size_t *mapped);
+void dx_pixels_free(void *p, size_t mapped);
 
 dx_status dx_png_load(const char *path, dx_png_image *out, dx_error *err);
 /* The same from a PNG file's bytes (`name` for messages). */

@@ -222,7 +222,8 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
         }
         z = joined;
     }
-    uint8_t *px = malloc(raw_size);
+    size_t mapped;
+    uint8_t *px = dx_pixels_alloc(raw_size, &mapped);
     struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
     size_t got = 0;
     enum libdeflate_result r = LIBDEFLATE_BAD_DATA;
@@ -233,13 +234,13 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
     libdeflate_free_decompressor(dec);
     free(joined);
     if (!px || !dec) {
-        free(px);
+        dx_pixels_free(px, mapped);
         return dx_error_set(err, DX_ERR_NO_MEMORY, "%s: out of memory", name);
     }
     if (r == LIBDEFLATE_SUCCESS && got != raw_size)
         r = LIBDEFLATE_SHORT_OUTPUT;
     if (r != LIBDEFLATE_SUCCESS) {
-        free(px);
+        dx_pixels_free(px, mapped);
         return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (image data: %s)", name,
                             r == LIBDEFLATE_SHORT_OUTPUT ? "fewer bytes than the image needs"
                             : r == LIBDEFLATE_INSUFFICIENT_SPACE ? "more bytes than the image has"
@@ -252,7 +253,7 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
         uint8_t *row = px + (size_t)y * rb;
         memmove(row, px + (size_t)y * (rb + 1) + 1, rb);
         if (!unfilter(f, row, y ? row - rb : NULL, rb, bpp)) {
-            free(px);
+            dx_pixels_free(px, mapped);
             return dx_error_set(err, DX_ERR_DATA, "%s: malformed PNG (row %u: filter type %u)", name, y,
                                 f);
         }
@@ -263,6 +264,7 @@ dx_status dx_png_decode_direct(const uint8_t *d, size_t len, const char *name, d
             swap16(px, (size_t)h * rb);
     }
     out->data = px;
+    out->mapped = mapped;
     out->view.data = px;
     out->view.width = w;
     out->view.height = h;

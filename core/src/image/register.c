@@ -479,9 +479,16 @@ fail:
 void dx_reg_image_free(dx_reg_image *img)
 {
     if (img) {
-        free(img->px);
+        dx_pixels_free(img->px, img->mapped);
         memset(img, 0, sizeof *img);
     }
+}
+
+/* A page's samples (a 300 dpi RGB page is 18 MB: mapped, image.h). */
+static bool page_alloc(dx_reg_image *out, size_t bytes)
+{
+    out->px = dx_pixels_alloc(bytes, &out->mapped);
+    return out->px != NULL;
 }
 
 /* Channel values of pixel (x, y) on the 0..255 scale. */
@@ -787,8 +794,7 @@ static dx_status resample_boxed(const dx_image_view *cap, const dx_reg_transform
     b.rp = calloc((size_t)ih, sizeof *b.rp);
     if (!b.cols || !b.rows || !b.slot_row || !b.rp) {
         free(b.cols), free(b.rows), free(b.slot_row), free((void *)b.rp);
-        free(out->px);
-        out->px = NULL;
+        dx_reg_image_free(out);
         return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
     }
     for (int k = 0; k < b.n_slots; k++)
@@ -887,8 +893,7 @@ dx_status dx_reg_resample(const dx_image_view *capture, const dx_reg_transform *
                             "resample: region %g x %g mm gives no pixels or too many", r.w, r.h);
     int w = (int)lround(fw), h = (int)lround(fh);
     int nch = capture->format == DX_PIX_RGB8 || capture->format == DX_PIX_RGB16 ? 3 : 1;
-    out->px = malloc((size_t)w * h * nch * sizeof(float));
-    if (!out->px)
+    if (!page_alloc(out, (size_t)w * h * nch * sizeof(float)))
         return dx_error_set(err, DX_ERR_NO_MEMORY, "resample: out of memory");
     out->w = w, out->h = h, out->ch = nch, out->dpi = target_dpi;
     out->x_mm = r.x, out->y_mm = r.y;
