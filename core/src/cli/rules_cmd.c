@@ -55,8 +55,8 @@ static int collect(const char *dir, path_list *out, int depth)
         struct stat st;
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) != 0)
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            stat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
             if (collect(path, out, depth + 1) != 0) {

@@ -740,7 +740,7 @@ static void check_dgs(const dx_pa_sod *s, const dx_pa_dg *dgs, size_t n_dgs, dx_
                            NULL) == 1)
                 dx_pa_hex(h, hl, d->computed);
             else
-                snprintf(d->detail, sizeof d->detail, "%s failed: %s", s->lso.hash_name,
+                snprintf(d->detail, sizeof d->detail, "%.24s failed: %.120s", s->lso.hash_name,
                          dx_pa_ossl_why(why, sizeof why));
         }
         if (!rd) {

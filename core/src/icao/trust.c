@@ -697,8 +697,8 @@ static bool integrate_ml(dx_trust_store *ts, const item *x)
     }
     rec.verified = true;
     ok = true;
-    snprintf(rec.detail, sizeof rec.detail, "CMS signature verified; the signer chains to %s "
-             "(%s)%s", anchor_subj, src ? src : "a CSCA the list itself carries",
+    snprintf(rec.detail, sizeof rec.detail, "CMS signature verified; the signer chains to %.200s "
+             "(%.200s)%s", anchor_subj, src ? src : "a CSCA the list itself carries",
              rec.signing_time[0] ? " at the list's signingTime" : " now (no signingTime)");
 done:
     if (!grow((void **)&ts->mls, &ts->cap_mls, ts->n_mls, sizeof *ts->mls))

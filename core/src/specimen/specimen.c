@@ -127,7 +127,9 @@ static const char *jtype(const json_t *v)
 
 static void join(char *dst, size_t n, const char *where, const char *key)
 {
-    snprintf(dst, n, "%s%s%s", where, where[0] ? "." : "", key);
+    /* a path too long for the message ends in "..." */
+    if (snprintf(dst, n, "%s%s%s", where, where[0] ? "." : "", key) >= (int)n && n > 4)
+        memcpy(dst + n - 4, "...", 4);
 }
 
 static void index_of(char *dst, size_t n, const char *where, size_t i)
@@ -366,7 +368,7 @@ static dx_status load_document(ld *c, json_t *root)
     dx_specimen_info *in = &c->s->info;
     json_t *d = json_object_get(root, "document");
     dx_status st;
-    int f;
+    int f = 0; /* set by enum_value when it succeeds */
     if ((st = want_object(c, d, "document")) || (st = check_keys(c, d, "document", keys, keys)) ||
         (st = text_key(c, d, "document", "type", K_IDENT, 1, 31, &in->document_type)) ||
         (st = enum_value(c, json_object_get(d, "icao_format"), "document.icao_format",
@@ -451,7 +453,7 @@ static dx_status load_sides_and_lights(ld *c, json_t *root)
         return fail(c, "illuminations", "expected 1 to %d names, found %zu",
                     DX_SPECIMEN_MAX_ILLUMINATIONS, json_array_size(lights));
     for (size_t i = 0; i < json_array_size(lights); i++) {
-        int k;
+        int k = 0; /* set by enum_value when it succeeds */
         index_of(w, sizeof w, "illuminations", i);
         if ((st = enum_value(c, json_array_get(lights, i), w, std_names, DX_ILLUM_COUNT, &k)))
             return st;

@@ -52,12 +52,16 @@ bool mrt_read(const mrt_case *c, dx_mrz_read_result *r, dx_status *st, const cha
         return false;
     }
     bool ok = r->n_lines == n;
-    for (size_t i = 0; i < n && i < r->n_lines; i++)
-        if (strcmp(r->lines[i].text, L[i]) != 0) {
-            fprintf(stderr, "%s: line %zu\n  want %s\n  got  %s\n  raw  %s\n", label, i + 1, L[i],
+    /* GCC 12 at -O3 warns of a read past L for an iteration the bounds rule
+     * out (-Wstringop-overread); the lines compared through a pointer */
+    for (size_t i = 0; i < n && i < r->n_lines && i < 3; i++) {
+        const char *want = lines[i];
+        if (strcmp(r->lines[i].text, want) != 0) {
+            fprintf(stderr, "%s: line %zu\n  want %s\n  got  %s\n  raw  %s\n", label, i + 1, want,
                     r->lines[i].text, r->lines[i].raw);
             ok = false;
         }
+    }
     if (r->n_lines != n)
         fprintf(stderr, "%s: %zu lines read, %zu expected\n", label, r->n_lines, n);
     return ok;

@@ -41,7 +41,8 @@ static void rm_tree(const char *dir, int depth)
     while (d && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue;
         if (unlink(p) != 0 && depth > 0)
             rm_tree(p, depth - 1);
     }

@@ -111,7 +111,7 @@ static void write_png(const char *dir, const char *name, uint32_t w, uint32_t h,
 static void write_text(const char *dir, const char *name, const char *text)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    REQUIRE(snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path);
     FILE *f = fopen(path, "w");
     REQUIRE(f);
     fputs(text, f);

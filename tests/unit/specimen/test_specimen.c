@@ -24,7 +24,7 @@ static char spec_dir[4096];
 static void mkdirs(const char *path)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
+    REQUIRE(snprintf(tmp, sizeof tmp, "%s", path) < (int)sizeof tmp);
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
             *p = '\0';

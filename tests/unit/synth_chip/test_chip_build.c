@@ -162,7 +162,8 @@ static void path_of(char *dst, size_t size, const char *name)
 static EVP_PKEY *pem_key(const char *dir, const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return NULL;
     FILE *f = fopen(path, "r");
     if (!f)
         return NULL;
