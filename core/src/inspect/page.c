@@ -56,13 +56,18 @@ static void light_decode(ins_light *l)
     l->ms_decode += dx_ins_now_ms() - t0;
 }
 
-/* Decode l unless another thread does or did: true when this thread did.
- * With wait, a light another thread is decoding is waited for. */
-static bool light_decode_once(ins_light *l, bool wait)
+/* Decode l unless another thread does or did: true when this thread did,
+ * with the time it took in *ms (if not NULL).  With wait, a light another
+ * thread is decoding is waited for.  l's fields are touched only by the
+ * thread that won it, and read by others only once it is 2. */
+static bool light_decode_once(ins_light *l, bool wait, double *ms)
 {
     int idle = 0;
     if (atomic_compare_exchange_strong(&l->decoding, &idle, 1)) {
+        double before = l->ms_decode;
         light_decode(l);
+        if (ms)
+            *ms = l->ms_decode - before;
         atomic_store(&l->decoding, 2);
         return true;
     }
@@ -81,7 +86,7 @@ static void *predecode_main(void *arg)
 {
     dx_inspection *in = arg;
     for (size_t k = 0; k < in->n_pre && !atomic_load(&in->pre_stop); k++)
-        light_decode_once(in->pre[k], false);
+        light_decode_once(in->pre[k], false, NULL);
     return NULL;
 }
 
@@ -96,9 +101,9 @@ static void predecode_join(dx_inspection *in)
 
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err)
 {
-    double before = l->ms_decode;
-    if (light_decode_once(l, true))
-        in->t_load += l->ms_decode - before;
+    double ms;
+    if (light_decode_once(l, true, &ms))
+        in->t_load += ms;
     if (l->load_status != DX_OK)
         return dx_error_set(err, l->load_status, "%s", l->load_error);
     return DX_OK;
@@ -415,7 +420,7 @@ static void prep_one(void *arg, size_t i)
     } else if (t->ref) {
         ref_load(p->in->spec, t->ref);
     } else {
-        light_decode_once(t->light, true);
+        light_decode_once(t->light, true, NULL);
         if (t->light->load_status != DX_OK) {
             t->light->page_status = t->light->load_status;
             dx_ins_fmt(t->light->page_error, sizeof t->light->page_error, "%s", t->light->load_error);

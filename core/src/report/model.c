@@ -759,7 +759,7 @@ static void load_findings(load_ctx *c, const json_t *fj)
 typedef struct file_check {
     where_kind kind;
     const char *why;
-    char resolved[PATH_MAX];
+    char *resolved;     /* malloc'd, when kind is W_OK */
     dx_status st;       /* of hashing, when kind is W_OK */
     char hex[65];
 } file_check;
@@ -794,10 +794,15 @@ static void files_hash_start(load_ctx *c, const json_t *fj, files_hash *h)
     for (size_t i = 0; i < h->n; i++) {
         const json_t *p = json_object_get(json_array_get(arr, i), "path");
         file_check *f = &h->v[i];
+        char resolved[PATH_MAX];
         f->kind = W_REFUSED;
         if (json_is_string(p))
-            f->kind = resolve_in_case(c, json_string_value(p), json_string_length(p), f->resolved,
+            f->kind = resolve_in_case(c, json_string_value(p), json_string_length(p), resolved,
                                       &f->why);
+        if (f->kind == W_OK && !(f->resolved = strdup(resolved))) {
+            f->kind = W_MISSING;
+            f->why = "out of memory";
+        }
     }
     h->threaded = pthread_create(&h->tid, NULL, files_hash_main, h) == 0;
 }
@@ -809,6 +814,13 @@ static void files_hash_join(files_hash *h)
     else if (h->n)
         files_hash_main(h);
     h->threaded = false;
+}
+
+static void files_hash_free(files_hash *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i].resolved);
+    free(h->v);
 }
 
 static void load_files(load_ctx *c, const json_t *fj, const files_hash *h)
@@ -959,7 +971,7 @@ dx_status dx_report_model_load(dx_report_model *m, const char *case_dir, const j
     load_findings(&c, findings);
     files_hash_join(&fh);
     load_files(&c, findings, &fh);
-    free(fh.v);
+    files_hash_free(&fh);
     load_tail(&c, findings);
     if (m->oom)
         return dx_error_set(err, DX_ERR_NO_MEMORY, "report of %s: out of memory", case_dir);

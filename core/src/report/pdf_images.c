@@ -170,6 +170,23 @@ static bool putf(FILE *f, size_t *pos, const char *fmt, ...)
     return n > 0 && (size_t)n < sizeof buf && put(f, buf, (size_t)n, pos);
 }
 
+/* A decimal number at p, before end (the PDF buffer has no NUL after it):
+ * its value and the first byte after its digits; false with no digit or
+ * more than 18 of them. */
+static bool number_at(const uint8_t *p, const uint8_t *end, unsigned long long *v,
+                      const uint8_t **next)
+{
+    unsigned long long x = 0;
+    const uint8_t *q = p;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 18)
+        x = x * 10 + (unsigned)(*q++ - '0');
+    if (q == p || (q < end && *q >= '0' && *q <= '9'))
+        return false;
+    *v = x;
+    *next = q;
+    return true;
+}
+
 /* The objects of cairo's cross-reference table (one subsection from 0, then
  * the trailer), sorted by offset; NULL when the PDF has no such table. */
 static obj *xref_read(const uint8_t *pdf, size_t n, size_t *count, size_t *entries,
@@ -181,18 +198,16 @@ static obj *xref_read(const uint8_t *pdf, size_t n, size_t *count, size_t *entri
         sx = p;
     if (!sx)
         return NULL;
-    char *e;
-    unsigned long long x = strtoull((const char *)sx + 9, &e, 10);
-    if (x >= n || x + 5 > n || memcmp(pdf + x, "xref\n", 5) != 0)
+    const uint8_t *end = pdf + n, *e, *q = sx + 9;
+    unsigned long long x, first, cnt;
+    while (q < end && (*q == '\n' || *q == '\r' || *q == ' '))
+        q++;
+    if (!number_at(q, end, &x, &e) || x >= n || x + 5 > n || memcmp(pdf + x, "xref\n", 5) != 0)
         return NULL;
-    const char *q = (const char *)pdf + x + 5;
-    unsigned long long first = strtoull(q, &e, 10);
-    if (first != 0 || *e != ' ')
+    if (!number_at(pdf + x + 5, end, &first, &e) || first != 0 || e >= end || *e != ' ' ||
+        !number_at(e + 1, end, &cnt, &e) || e >= end || *e != '\n' || cnt == 0 || cnt > n / 20)
         return NULL;
-    unsigned long long cnt = strtoull(e + 1, &e, 10);
-    if (*e != '\n' || cnt == 0 || cnt > n / 20)
-        return NULL;
-    const uint8_t *ent = (const uint8_t *)e + 1;
+    const uint8_t *ent = e + 1;
     if ((size_t)(ent - pdf) + cnt * 20 > n)
         return NULL;
     obj *o = calloc(cnt, sizeof *o);
@@ -200,11 +215,12 @@ static obj *xref_read(const uint8_t *pdf, size_t n, size_t *count, size_t *entri
     if (!o)
         return NULL;
     for (size_t i = 0; i < cnt; i++) {
-        const uint8_t *r = ent + i * 20;
+        const uint8_t *r = ent + i * 20, *d;
+        unsigned long long off;
         if (r[17] == 'f')
             continue;
-        unsigned long long off = strtoull((const char *)r, NULL, 10);
-        if (r[17] != 'n' || r[10] != ' ' || r[16] != ' ' || off >= x) {
+        if (!number_at(r, r + 10, &off, &d) || d != r + 10 || r[17] != 'n' || r[10] != ' ' ||
+            r[16] != ' ' || off >= x) {
             free(o);
             return NULL;
         }

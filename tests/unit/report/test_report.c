@@ -724,6 +724,19 @@ static void test_pdf_images(void)
                             &err) == DX_ERR_UNSUPPORTED);
         CHECK(dx_pdf_splice((const unsigned char *)pdf, n, &one, 1, mf, &err) ==
               DX_ERR_UNSUPPORTED); /* no placeholder in it */
+        /* cut where a number runs to the end of the buffer (heap copies with
+         * no NUL after them: a read past the end shows under ASan) */
+        static const char *const cuts[] = {"%PDF-1.5\nstartxref\n123", "%PDF-1.5\nxref\n",
+                                           "%PDF-1.5\nxref\n0 1\nstartxref\n9",
+                                           "%PDF\nstartxref\n18\nxref\n"};
+        for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+            size_t cl = strlen(cuts[k]);
+            unsigned char *cut = malloc(cl);
+            REQUIRE(cut != NULL);
+            memcpy(cut, cuts[k], cl);
+            CHECK(dx_pdf_splice(cut, cl, &one, 1, mf, &err) == DX_ERR_UNSUPPORTED);
+            free(cut);
+        }
         printf("splice refused: %s\n", err.message);
         fflush(mf);
         CHECK(bl == 0);
