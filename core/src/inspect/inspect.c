@@ -813,7 +813,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         goto fail;
 
     STEP_DONE("captures");
-    dx_ins_predecode(in); /* white, for the registration, while the MRZ is read */
+    dx_ins_predecode(in); /* white first, for the registration, while the MRZ is read */
     /* 2. the MRZ; from a device with no specimen asked for, on the back when
      * the front shows none (a TD1 card's MRZ is on its back) */
     t0 = dx_ins_now_ms();

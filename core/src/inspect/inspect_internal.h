@@ -140,9 +140,9 @@ void dx_ins_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((for
 ins_light *dx_ins_light(dx_inspection *in, size_t s, const char *name);
 /* Decode the capture (once). */
 dx_status dx_ins_light_load(dx_inspection *in, ins_light *l, dx_error *err);
-/* Start decoding the first side's registration light on a thread of its
- * own (read_mrz meanwhile); dx_ins_light_load() of that light, prepare and
- * free wait for it. */
+/* Start decoding the first side's lights on a thread of their own, the
+ * registration light first (the MRZ is read meanwhile); dx_ins_light_load()
+ * of a light being decoded waits for it; prepare and free stop the thread. */
 void dx_ins_predecode(dx_inspection *in);
 /* Register side s (once): estimate on white (else the first reflected light). */
 dx_status dx_ins_register(dx_inspection *in, size_t s, dx_error *err);

@@ -299,7 +299,6 @@ static ins_ref *ref_slot(dx_inspection *in, size_t s, const char *light)
     return r;
 }
 
-/* Load a reference image (any thread: touches only r; reads the specimen). */
 /* Reference files are PNGs the build drew; a bound for reading one. */
 #define MAX_REFERENCE_BYTES ((size_t)256 * 1024 * 1024)
 
@@ -328,6 +327,7 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
     return st;
 }
 
+/* Load reference r (any thread: touches only r; reads the specimen). */
 static void ref_load(const dx_specimen *spec, ins_ref *r)
 {
     dx_error e = {0};
