@@ -47,7 +47,9 @@ static void usage(FILE *f)
             "\n"
             "environment: DOCEX_PLUGIN_PATH (plugin dirs), DOCEX_SET (\"k=v;k=v\"),\n"
             "DOCEX_DEBUG (log levels, e.g. \"info\" or \"loader:debug,sim:trace\"),\n"
-            "DOCEX_DATA_DIR (data instead of the installed share/docex).\n"
+            "DOCEX_DATA_DIR (data instead of the installed share/docex),\n"
+            "DOCEX_CACHE_DIR (decoded reference images; \"off\": none; default\n"
+            "$XDG_CACHE_HOME/docex, else ~/.cache/docex).\n"
             "\n"
             "exit status: 0 success, 1 a check or verification failed, 2 usage or runtime error\n");
 }

@@ -98,7 +98,7 @@ typedef struct dx_reg_image {
     double dpi;             /* of the page coordinates */
     double x_mm, y_mm;      /* page position of the top left corner of pixel (0, 0) */
     size_t n_outside;       /* samples that fell outside the capture (set to 0) */
-    size_t mapped;          /* px's bytes when mapped (dx_pixels_alloc), else 0 */
+    size_t mapped;          /* px's bytes when mapped (dx_pixels_alloc, or a cached reference page), else 0 */
 } dx_reg_image;
 
 /* Resample `capture` into page coordinates at `target_dpi` (10..2400) over

@@ -158,6 +158,16 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
  * decoded into sha when not NULL. */
 dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
                                 char sha[65], dx_error *err);
+/* refcache.c: reference pages kept decoded between inspections, under a
+ * key naming what they were made from (the PNG's SHA-256 first). */
+/* The cache directory ($DOCEX_CACHE_DIR, "off": none; else
+ * $XDG_CACHE_HOME/docex or ~/.cache/docex); false when there is none. */
+bool dx_ins_cache_dir(char *out, size_t size);
+/* The page kept under `key`, mapped (dx_reg_image_free unmaps it); false
+ * when there is none, or none that is whole and of this key. */
+bool dx_ins_refcache_load(const char *key, dx_reg_image *out);
+/* Keep `img` under `key` (best effort: false when not kept). */
+bool dx_ins_refcache_store(const char *key, const dx_reg_image *img);
 /* Register every side, then decode and resample every light and load the
  * reference images, draw the visual zone, on every core (dx_ins_parallel). */
 void dx_ins_prepare(dx_inspection *in);

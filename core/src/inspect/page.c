@@ -309,21 +309,35 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
     size_t len;
     dx_png_image png = {0};
     dx_status st;
+    char hex[65], key[160];
+    const dx_specimen_info *si = dx_specimen_info_get(spec);
     memset(out, 0, sizeof *out);
     if ((st = dx_file_read(path, MAX_REFERENCE_BYTES, &buf, &len, err)) != DX_OK)
         return st;
+    dx_sha256_hex(buf, len, hex); /* the bytes decoded, read once */
     if (sha)
-        dx_sha256_hex(buf, len, sha); /* the bytes decoded, read once */
+        memcpy(sha, hex, sizeof hex);
+    /* the page depends on the bytes (their pHYs too) and on what the
+     * specimen says of its pages: decoded before when the cache has it */
+    dx_ins_fmt(key, sizeof key, "%s-%d-%.3fx%.3f", hex, (int)si->reference_dpi, si->page_width_mm,
+               si->page_height_mm);
+    if (dx_ins_refcache_load(key, out)) {
+        dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: page from the cache", path);
+        free(buf);
+        return DX_OK;
+    }
     st = dx_png_decode(buf, len, path, &png, err);
     free(buf);
     if (st == DX_OK) {
-        const dx_specimen_info *si = dx_specimen_info_get(spec);
         double dpi = png.dpi > 0 ? png.dpi : si->reference_dpi;
         dx_reg_transform t;
         dx_reg_identity(dpi, si->page_width_mm, si->page_height_mm, png.view.width, png.view.height, &t);
         st = dx_reg_resample(&png.view, &t, dpi, NULL, out, err);
     }
     dx_png_image_free(&png);
+    if (st == DX_OK)
+        dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: decoded, %s", path,
+               dx_ins_refcache_store(key, out) ? "kept in the cache" : "not kept in the cache");
     return st;
 }
 

@@ -185,4 +185,55 @@ cp -r "$S" "$T/badpng" && printf 'not an image' > "$T/badpng/uv365.png"
 insp 2 --from "$T/badpng" --out "$T/c11"
 expect_grep "$T/err" 'uv365.png: not a PNG image'
 expect_grep "$T/err" 'what was captured so far is in'
+# the reference cache: the pages the specimen's reference images make, kept
+# between inspections, give the findings and evidence no cache gives; a file
+# there that is damaged, foreign or not a file is made again; a cache that
+# cannot be written is only slower
+RC=$T/refcache
+canon() { # CASE: findings.json without what differs between runs
+  $PY - "$1" <<'PY'
+import json, re, sys
+case = sys.argv[1]; d = json.load(open(case + "/findings.json"))
+for k in ("created", "timings_ms", "source"):
+    d.pop(k)
+print(re.sub(r'"duration_ms": [-0-9.e]+', '', json.dumps(d, sort_keys=True, indent=0)).replace(case, "CASE"))
+PY
+}
+rci() { DOCEX_CACHE_DIR=$1 DOCEX_DEBUG=inspect:debug insp 0 --from "$S" --out "$2" --no-reports --specimen UTO-P-2024; }
+rci off "$T/r0"
+canon "$T/r0" > "$T/r0.json"
+[ ! -e "$RC" ] && ok || bad "DOCEX_CACHE_DIR=off made $RC"
+expect_no_grep "$T/err" 'page from the cache'
+nref=$(ls "$DOCEX_BUILD/share/docex/specimens/UTO-P-2024/reference/"*.png | wc -l)
+rci "$RC" "$T/r1"
+expect_grep "$T/err" 'decoded, kept in the cache'
+[ "$(ls "$RC/references/"*.page | wc -l)" = "$nref" ] && ok \
+  || bad "cache: $(ls "$RC/references" | wc -l) files for $nref references"
+canon "$T/r1" | cmp -s - "$T/r0.json" && ok || bad "cache, first run: findings differ from no cache"
+rci "$RC" "$T/r2"
+[ "$(grep -c 'page from the cache' "$T/err")" = "$nref" ] && ok \
+  || bad "cache, second run: $(grep -c 'page from the cache' "$T/err") of $nref references from the cache"
+expect_no_grep "$T/err" 'decoded, kept'
+canon "$T/r2" | cmp -s - "$T/r0.json" && ok || bad "cache, second run: findings differ from no cache"
+# damage: cut short, a bad header, another page under this name, a directory,
+# a symbolic link (not followed)
+mapfile -t pages < <(ls "$RC/references/"*.page)
+truncate -s -4 "${pages[0]}"
+printf 'XXXXXXXX' | dd of="${pages[1]}" conv=notrunc status=none
+cp "${pages[3]}" "${pages[2]}"
+rm "${pages[4]}" && mkdir "${pages[4]}"
+mv "${pages[5]}" "$T/moved.page" && ln -s "$T/moved.page" "${pages[5]}"
+rci "$RC" "$T/r3"
+[ "$(grep -c 'page from the cache' "$T/err")" = "$((nref - 5))" ] && ok \
+  || bad "damaged cache: $(grep -c 'page from the cache' "$T/err") from the cache, expected $((nref - 5))"
+canon "$T/r3" | cmp -s - "$T/r0.json" && ok || bad "damaged cache: findings differ from no cache"
+rci "$RC" "$T/r4"
+[ "$(grep -c 'page from the cache' "$T/err")" = "$((nref - 1))" ] && ok \
+  || bad "cache made again: $(grep -c 'page from the cache' "$T/err") of $nref from the cache (the directory stays)"
+[ ! -L "${pages[5]}" ] && ok || bad "the symbolic link in the cache was not replaced"
+# a cache that cannot be made
+: > "$T/notadir"
+rci "$T/notadir/cache" "$T/r5"
+expect_grep "$T/err" 'not kept in the cache'
+canon "$T/r5" | cmp -s - "$T/r0.json" && ok || bad "unwritable cache: findings differ from no cache"
 finish
