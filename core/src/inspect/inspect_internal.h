@@ -48,6 +48,7 @@ typedef struct ins_ref {
     dx_status status;
     char error[300];
     char sha256[65];
+    char cache_key[160]; /* decoded here: kept in the cache under this (refcache.c), later */
     double ms;
 } ins_ref;
 
@@ -101,6 +102,12 @@ typedef struct dx_inspection {
     pthread_t pre_tid;
     bool pre_running;
     atomic_bool pre_stop;
+    /* the reference pages decoded in dx_ins_prepare, written to the cache
+     * on a thread of their own; dx_ins_sides_free waits for it */
+    pthread_t cache_tid;
+    bool cache_running;
+    struct ins_ref *cache_refs[INS_MAX_SIDES * INS_MAX_LIGHTS];
+    size_t n_cache_refs;
     /* timings, ms */
     double t_load, t_registration, t_measure;
 } dx_inspection;
@@ -154,10 +161,13 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
                            const dx_reg_image **out, const char **path, const char **sha256,
                            dx_error *err);
 /* A reference image of `spec` (file `path`) as a page image at its own dpi
- * (pHYs, else the specimen's reference_dpi); the SHA-256 of the bytes
- * decoded into sha when not NULL. */
+ * (pHYs, else the specimen's reference_dpi), from the reference cache when
+ * it has it; the SHA-256 of the bytes decoded into sha when not NULL.  A
+ * page decoded here is kept in the cache before this returns when cache_key
+ * is NULL; otherwise its key goes there for the caller to keep it later
+ * (dx_ins_refcache_store), and "" when there is nothing to keep. */
 dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
-                                char sha[65], dx_error *err);
+                                char sha[65], char cache_key[160], dx_error *err);
 /* refcache.c: reference pages kept decoded between inspections, under a
  * key naming what they were made from (the PNG's SHA-256 first). */
 /* The cache directory ($DOCEX_CACHE_DIR, "off": none; else

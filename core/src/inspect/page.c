@@ -299,11 +299,59 @@ static ins_ref *ref_slot(dx_inspection *in, size_t s, const char *light)
     return r;
 }
 
+/* Keep a decoded reference page in the cache (a debug line says whether). */
+static void ref_keep(const char *path, const char *key, const dx_reg_image *img)
+{
+    bool kept = dx_ins_refcache_store(key, img);
+    dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: decoded, %s", path,
+           kept ? "kept in the cache" : "not kept in the cache");
+}
+
+/* The pages dx_ins_prepare decoded, kept in the cache while the inspection
+ * goes on: writing and syncing 120 MB is no work for the inspection to
+ * wait for. */
+static void *cache_main(void *arg)
+{
+    dx_inspection *in = arg;
+    for (size_t k = 0; k < in->n_cache_refs; k++)
+        ref_keep(in->cache_refs[k]->path, in->cache_refs[k]->cache_key, &in->cache_refs[k]->img);
+    return NULL;
+}
+
+/* After the pool: the references it decoded, listed now (a reference loaded
+ * later, on first use, is kept at once). */
+static void cache_start(dx_inspection *in)
+{
+    if (in->cache_running)
+        return;
+    in->n_cache_refs = 0;
+    for (size_t s = 0; s < in->n_sides; s++)
+        for (size_t k = 0; k < in->sides[s].n_refs; k++) {
+            ins_ref *r = &in->sides[s].refs[k];
+            if (r->loaded && r->status == DX_OK && r->cache_key[0])
+                in->cache_refs[in->n_cache_refs++] = r;
+        }
+    if (!in->n_cache_refs)
+        return;
+    if (pthread_create(&in->cache_tid, NULL, cache_main, in) == 0)
+        in->cache_running = true;
+    else
+        cache_main(in);
+}
+
+static void cache_join(dx_inspection *in)
+{
+    if (in->cache_running) {
+        pthread_join(in->cache_tid, NULL);
+        in->cache_running = false;
+    }
+}
+
 /* Reference files are PNGs the build drew; a bound for reading one. */
 #define MAX_REFERENCE_BYTES ((size_t)256 * 1024 * 1024)
 
 dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
-                                char sha[65], dx_error *err)
+                                char sha[65], char cache_key[160], dx_error *err)
 {
     uint8_t *buf;
     size_t len;
@@ -312,6 +360,8 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
     char hex[65], key[160];
     const dx_specimen_info *si = dx_specimen_info_get(spec);
     memset(out, 0, sizeof *out);
+    if (cache_key)
+        cache_key[0] = '\0';
     if ((st = dx_file_read(path, MAX_REFERENCE_BYTES, &buf, &len, err)) != DX_OK)
         return st;
     dx_sha256_hex(buf, len, hex); /* the bytes decoded, read once */
@@ -335,9 +385,10 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
         st = dx_reg_resample(&png.view, &t, dpi, NULL, out, err);
     }
     dx_png_image_free(&png);
-    if (st == DX_OK)
-        dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: decoded, %s", path,
-               dx_ins_refcache_store(key, out) ? "kept in the cache" : "not kept in the cache");
+    if (st == DX_OK && cache_key)
+        dx_strlcpy(cache_key, key, 160);
+    else if (st == DX_OK)
+        ref_keep(path, key, out);
     return st;
 }
 
@@ -349,7 +400,7 @@ static void ref_load(const dx_specimen *spec, ins_ref *r)
     r->loaded = true;
     if (r->status != DX_OK)
         return;
-    if ((r->status = dx_ins_reference_load(spec, r->path, &r->img, r->sha256, &e)) != DX_OK)
+    if ((r->status = dx_ins_reference_load(spec, r->path, &r->img, r->sha256, r->cache_key, &e)) != DX_OK)
         dx_ins_fmt(r->error, sizeof r->error, "reference %s: %s", r->file, e.message);
     r->ms = dx_ins_now_ms() - t0;
 }
@@ -368,6 +419,8 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
     if (!r->loaded) {
         ref_load(in->spec, r);
         in->t_load += r->ms;
+        if (r->status == DX_OK && r->cache_key[0])
+            ref_keep(r->path, r->cache_key, &r->img);
     }
     if (r->status != DX_OK)
         return dx_error_set(err, r->status, "%s", r->error);
@@ -492,6 +545,7 @@ void dx_ins_prepare(dx_inspection *in)
     }
     prep_ctx ctx = {in, tasks};
     dx_ins_parallel(n, prep_one, &ctx);
+    cache_start(in);
     for (size_t i = 0; i < n; i++) {
         if (!tasks[i].ref && !tasks[i].light)
             continue;
@@ -518,6 +572,7 @@ void dx_ins_prepare(dx_inspection *in)
 void dx_ins_sides_free(dx_inspection *in)
 {
     predecode_join(in);
+    cache_join(in); /* it reads the reference pages */
     for (size_t s = 0; s < in->n_sides; s++) {
         ins_side *sd = &in->sides[s];
         for (size_t i = 0; i < sd->n_lights; i++) {
