@@ -352,10 +352,10 @@ static void run_rules(dx_inspection *in, const char *rules_dir, dx_rules_report 
 
 /* ---- evidence ------------------------------------------------------------- */
 
-/* Write `r` (page mm) of `im` grown by the margin, as an 8-bit PNG at most
- * EVIDENCE_DPI, to CASE/evidence/<name>; its SHA-256 into sha. */
-static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg_rect r,
-                            const char *name, char sha[65], dx_error *err)
+/* `r` (page mm) of `im` grown by the margin, as an 8-bit PNG at most
+ * EVIDENCE_DPI in *png (the caller frees it). */
+static dx_status crop_png(const dx_reg_image *im, dx_reg_rect r, uint8_t **png_out, size_t *len_out,
+                          dx_error *err)
 {
     double x0 = r.x - EVIDENCE_MARGIN_MM, y0 = r.y - EVIDENCE_MARGIN_MM;
     double x1 = r.x + r.w + EVIDENCE_MARGIN_MM, y1 = r.y + r.h + EVIDENCE_MARGIN_MM;
@@ -370,7 +370,6 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
     dx_synth_image out = {0};
     uint8_t *png = NULL;
     size_t len = 0;
-    char dir[4300];
     dx_status st;
     if (i0 < 0) i0 = 0;
     if (j0 < 0) j0 = 0;
@@ -429,13 +428,149 @@ static dx_status write_crop(const char *case_dir, const dx_reg_image *im, dx_reg
                        .format = im->ch == 3 ? DX_PIX_RGB8 : DX_PIX_GRAY8};
     st = dx_png_encode_fast(&v, im->dpi / step, &png, &len, err);
     free(out.data);
-    if (st != DX_OK)
-        return st;
+    if (st == DX_OK)
+        *png_out = png, *len_out = len;
+    return st;
+}
+
+/* Write the PNG bytes of a crop to CASE/evidence/<name>; their SHA-256 into sha. */
+static dx_status write_crop(const char *case_dir, const uint8_t *png, size_t len, const char *name,
+                            char sha[65], dx_error *err)
+{
+    char dir[4300];
+    dx_status st;
     dx_ins_fmt(dir, sizeof dir, "%s/evidence", case_dir);
     if ((st = dx_mkdir_p(dir, err)) == DX_OK)
         st = dx_file_write_atomic_deferred(dir, name, png, len, sha, err); /* synced before findings.json */
-    free(png);
     return st;
+}
+
+/* ---- crops made ahead ------------------------------------------------------
+ * The rules run on one core.  Meanwhile the other encodes the crops the
+ * findings are likely to show: every specimen feature's region on the page
+ * and the reference of each light it names, and the visual zone's fields at
+ * ir870, as far as those pages are made.  A crop a finding asks for that was
+ * made ahead (the same image, the same rectangle) is written as made; the
+ * others are made then.  The bytes are the same either way. */
+
+typedef struct crop_ahead {
+    const dx_reg_image *im;
+    dx_reg_rect rect;
+    uint8_t *png;
+    size_t len;
+    bool done;
+} crop_ahead;
+
+typedef struct ahead_list {
+    crop_ahead *v;
+    size_t n, cap;
+    atomic_bool stop;
+    pthread_t tid;
+    bool running;
+} ahead_list;
+
+static void ahead_add(ahead_list *al, const dx_reg_image *im, dx_reg_rect rect)
+{
+    for (size_t k = 0; k < al->n; k++)
+        if (al->v[k].im == im && memcmp(&al->v[k].rect, &rect, sizeof rect) == 0)
+            return;
+    if (al->n == al->cap) {
+        size_t cap = al->cap ? al->cap * 2 : 64;
+        crop_ahead *v = realloc(al->v, cap * sizeof *v);
+        if (!v)
+            return;
+        al->v = v, al->cap = cap;
+    }
+    al->v[al->n++] = (crop_ahead){im, rect, NULL, 0, false};
+}
+
+static void *ahead_main(void *arg)
+{
+    ahead_list *al = arg;
+    for (size_t k = 0; k < al->n && !atomic_load(&al->stop); k++) {
+        dx_error e = {0};
+        al->v[k].done = crop_png(al->v[k].im, al->v[k].rect, &al->v[k].png, &al->v[k].len, &e) == DX_OK;
+    }
+    return NULL;
+}
+
+/* The page of side s under `light` if it is made (nothing is made here). */
+static const dx_reg_image *page_made(dx_inspection *in, size_t s, const char *light)
+{
+    ins_light *l = dx_ins_light(in, s, light);
+    return l && l->resampled ? &l->page : NULL;
+}
+
+static const dx_reg_image *reference_made(dx_inspection *in, size_t s, const char *light)
+{
+    for (size_t k = 0; s < in->n_sides && k < in->sides[s].n_refs; k++) {
+        const ins_ref *r = &in->sides[s].refs[k];
+        if (strcmp(r->light, light) == 0 && r->loaded && r->status == DX_OK)
+            return &r->img;
+    }
+    return NULL;
+}
+
+/* Start the crops made ahead: after dx_ins_prepare, before the rules (the
+ * pages and references it lists are not changed while the rules run). */
+static void ahead_start(dx_inspection *in, ahead_list *al)
+{
+    memset(al, 0, sizeof *al);
+    atomic_init(&al->stop, false);
+    if (!in->spec)
+        return;
+    /* the likeliest first: of the features under one light (the rules
+     * show that one) the pages, then the references; then the features
+     * under several lights; the visual zone's fields (a rule shows one or
+     * two of them) last */
+    for (int pass = 0; pass < 4; pass++)
+        for (size_t f = 0; f < dx_specimen_feature_count(in->spec); f++) {
+            const dx_specimen_feature *ft = dx_specimen_feature_at(in->spec, f);
+            dx_reg_rect rect = {ft->region.x, ft->region.y, ft->region.w, ft->region.h};
+            if (ft->side >= in->n_sides || (pass < 2) != (ft->n_illuminations == 1))
+                continue;
+            for (size_t k = 0; k < ft->n_illuminations; k++) {
+                const char *light = ft->illuminations[k];
+                const dx_reg_image *im = pass % 2 == 0 ? page_made(in, ft->side, light)
+                                                       : reference_made(in, ft->side, light);
+                if (im)
+                    ahead_add(al, im, rect);
+            }
+        }
+    const dx_viz_field *vf = in->viz;
+    for (size_t i = 0; vf && i < in->n_viz; i++) {
+        const dx_reg_image *im = page_made(in, (size_t)vf[i].side, "ir870");
+        if (im)
+            ahead_add(al, im, vf[i].box_mm);
+    }
+    if (al->n && pthread_create(&al->tid, NULL, ahead_main, al) == 0)
+        al->running = true;
+}
+
+/* Stop making crops ahead (the one being made is finished). */
+static void ahead_stop(ahead_list *al)
+{
+    atomic_store(&al->stop, true);
+    if (al->running)
+        pthread_join(al->tid, NULL);
+    al->running = false;
+}
+
+static const crop_ahead *ahead_find(const ahead_list *al, const dx_reg_image *im, dx_reg_rect rect)
+{
+    for (size_t k = 0; al && k < al->n; k++)
+        if (al->v[k].done && al->v[k].im == im && memcmp(&al->v[k].rect, &rect, sizeof rect) == 0)
+            return &al->v[k];
+    return NULL;
+}
+
+static void ahead_free(ahead_list *al)
+{
+    ahead_stop(al);
+    for (size_t k = 0; k < al->n; k++)
+        free(al->v[k].png);
+    free(al->v);
+    memset(al, 0, sizeof *al);
 }
 
 /* The evidence crops are gathered while the findings are put together (one
@@ -450,6 +585,7 @@ typedef struct crop_job {
     const char *reference_is;
     json_t *ev;              /* the finding's evidence object (borrowed) */
     dx_status st;
+    bool ahead;              /* its bytes were made while the rules ran */
     char sha[65];
     char error[300];
 } crop_job;
@@ -458,6 +594,7 @@ typedef struct crop_list {
     crop_job *jobs;
     size_t n, cap;
     const char *case_dir;
+    const ahead_list *ahead; /* crops made while the rules ran */
 } crop_list;
 
 static crop_job *crop_add(crop_list *cl, const dx_reg_image *im, dx_reg_rect rect, const char *name,
@@ -483,7 +620,17 @@ static void crop_write(void *arg, size_t i)
     crop_list *cl = arg;
     crop_job *j = &cl->jobs[i];
     dx_error e = {0};
-    j->st = write_crop(cl->case_dir, j->im == NULL ? &j->own : j->im, j->rect, j->name, j->sha, &e);
+    const crop_ahead *a = j->im ? ahead_find(cl->ahead, j->im, j->rect) : NULL;
+    if (a) {
+        j->ahead = true;
+        j->st = write_crop(cl->case_dir, a->png, a->len, j->name, j->sha, &e);
+    } else {
+        uint8_t *png = NULL;
+        size_t len = 0;
+        if ((j->st = crop_png(j->im == NULL ? &j->own : j->im, j->rect, &png, &len, &e)) == DX_OK)
+            j->st = write_crop(cl->case_dir, png, len, j->name, j->sha, &e);
+        free(png);
+    }
     if (j->st != DX_OK)
         dx_ins_fmt(j->error, sizeof j->error, "%s", e.message);
 }
@@ -759,6 +906,9 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
 #define STEP_DONE(what) \
     dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%7.1f ms: %s done", dx_ins_now_ms() - t_start, what)
     bool back_tried = false; /* --device: the back was captured, or could not be */
+    ahead_list ahead;
+    memset(&ahead, 0, sizeof ahead);
+    atomic_init(&ahead.stop, false);
     memset(&rep, 0, sizeof rep);
     if (out)
         memset(out, 0, sizeof *out);
@@ -929,10 +1079,12 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                                      "source", o->device ? "device" : "files", "sides", sides,
                                      "generic", in->spec == NULL, "dpi", in->dpi);
     }
+    ahead_start(in, &ahead); /* on the core the rules leave idle */
     t0 = dx_ins_now_ms();
     {
         double m0 = in->t_measure, r0 = in->t_registration, l0 = in->t_load;
         run_rules(in, rules_dir, &rep, rule_files);
+        ahead_stop(&ahead);
         t_rules = dx_ins_now_ms() - t0 - (in->t_measure - m0) - (in->t_registration - r0) - (in->t_load - l0);
     }
 
@@ -1018,7 +1170,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     t0 = dx_ins_now_ms();
     {
         json_t *arr = json_array();
-        crop_list cl = {.case_dir = in->case_dir};
+        crop_list cl = {.case_dir = in->case_dir, .ahead = &ahead};
         for (size_t i = 0; i < rep.n_findings; i++) {
             json_t *f = finding_out(in, &rep.findings[i], &cl, (int)i + 1);
             if (f)
@@ -1027,6 +1179,16 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                 out->mandatory_failed = true;
         }
         dx_ins_parallel(cl.n, crop_write, &cl);
+        {
+            size_t made = 0, done = 0;
+            for (size_t i = 0; i < cl.n; i++)
+                made += cl.jobs[i].ahead;
+            for (size_t k = 0; k < ahead.n; k++)
+                done += ahead.v[k].done;
+            dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "evidence: %zu crops, %zu of them made while the rules "
+                   "ran (%zu of %zu made then)", cl.n, made, done, ahead.n);
+        }
+        ahead_free(&ahead);
         for (size_t i = 0; i < cl.n; i++) {
             crop_job *j = &cl.jobs[i];
             if (j->st == DX_OK) {
@@ -1136,6 +1298,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         dx_strlcpy(out->specimen_id, dx_specimen_info_get(in->spec)->id, sizeof out->specimen_id);
     st = DX_OK;
 fail:
+    ahead_free(&ahead);
     /* a case directory this run made and left empty (nothing was captured
      * or copied) goes again: an error leaves no empty case behind */
     if (st != DX_OK && case_created)
