@@ -445,26 +445,56 @@ static dx_status write_crop(const char *case_dir, const uint8_t *png, size_t len
     return st;
 }
 
-/* ---- crops made ahead ------------------------------------------------------
- * The rules run on one core.  Meanwhile the other encodes the crops the
+/* ---- the report.pdf thread ------------------------------------------------ */
+
+typedef struct report_job {
+    const dx_report_model *model;
+    const char *case_dir;
+    const char *path;
+    dx_status st;
+    dx_error err;
+    double ms;
+} report_job;
+
+static void *pdf_thread(void *arg)
+{
+    report_job *j = arg;
+    double t0 = dx_ins_now_ms();
+    prctl(PR_SET_NAME, "docex-pdf"); /* for perf and top */
+    j->st = dx_report_pdf_of(j->model, j->case_dir, j->path, NULL, &j->err);
+    j->ms = dx_ins_now_ms() - t0;
+    return NULL;
+}
+
+/* ---- a helper for the rules' idle core -------------------------------------
+ * The rules run on one core.  Meanwhile a helper thread, the one that will
+ * draw report.pdf, loads the report's fonts into its pango font map (one per
+ * thread; a fifth of the PDF's time when cold), then encodes the crops the
  * findings are likely to show: every specimen feature's region on the page
  * and the reference of each light it names, and the visual zone's fields at
  * ir870, as far as those pages are made.  A crop a finding asks for that was
  * made ahead (the same image, the same rectangle) is written as made; the
- * others are made then.  The bytes are the same either way. */
+ * others are made then; the bytes are the same either way.  Then the helper
+ * waits to be given the PDF to draw (or to be let go). */
 
 typedef struct crop_ahead {
     const dx_reg_image *im;
     dx_reg_rect rect;
     uint8_t *png;
     size_t len;
-    bool done;
+    atomic_bool done; /* png and len are final (set by the helper) */
 } crop_ahead;
 
 typedef struct ahead_list {
     crop_ahead *v;
     size_t n, cap;
-    atomic_bool stop;
+    bool warm;        /* load the report's fonts first */
+    atomic_bool stop; /* no more crops: the rules are done */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool crops_done;  /* the helper reads no page any more (under mu) */
+    report_job *job;  /* the PDF to draw (under mu) */
+    bool quit;        /* nothing to draw (under mu) */
     pthread_t tid;
     bool running;
 } ahead_list;
@@ -481,16 +511,32 @@ static void ahead_add(ahead_list *al, const dx_reg_image *im, dx_reg_rect rect)
             return;
         al->v = v, al->cap = cap;
     }
-    al->v[al->n++] = (crop_ahead){im, rect, NULL, 0, false};
+    crop_ahead *c = &al->v[al->n++];
+    c->im = im, c->rect = rect, c->png = NULL, c->len = 0;
+    atomic_init(&c->done, false);
 }
 
 static void *ahead_main(void *arg)
 {
     ahead_list *al = arg;
+    report_job *job;
+    prctl(PR_SET_NAME, "docex-pdf"); /* for perf and top */
+    if (al->warm)
+        dx_report_pdf_warm();
     for (size_t k = 0; k < al->n && !atomic_load(&al->stop); k++) {
         dx_error e = {0};
-        al->v[k].done = crop_png(al->v[k].im, al->v[k].rect, &al->v[k].png, &al->v[k].len, &e) == DX_OK;
+        if (crop_png(al->v[k].im, al->v[k].rect, &al->v[k].png, &al->v[k].len, &e) == DX_OK)
+            atomic_store(&al->v[k].done, true);
     }
+    pthread_mutex_lock(&al->mu);
+    al->crops_done = true;
+    pthread_cond_broadcast(&al->cv);
+    while (!al->job && !al->quit)
+        pthread_cond_wait(&al->cv, &al->mu);
+    job = al->job;
+    pthread_mutex_unlock(&al->mu);
+    if (job)
+        pdf_thread(job);
     return NULL;
 }
 
@@ -511,19 +557,25 @@ static const dx_reg_image *reference_made(dx_inspection *in, size_t s, const cha
     return NULL;
 }
 
-/* Start the crops made ahead: after dx_ins_prepare, before the rules (the
- * pages and references it lists are not changed while the rules run). */
-static void ahead_start(dx_inspection *in, ahead_list *al)
+static void ahead_init(ahead_list *al)
 {
     memset(al, 0, sizeof *al);
     atomic_init(&al->stop, false);
-    if (!in->spec)
-        return;
+    pthread_mutex_init(&al->mu, NULL);
+    pthread_cond_init(&al->cv, NULL);
+}
+
+/* Start the helper: after dx_ins_prepare, before the rules (the pages and
+ * references it lists are not changed while the rules run); `warm` when a
+ * report.pdf will be drawn. */
+static void ahead_start(dx_inspection *in, ahead_list *al, bool warm)
+{
+    al->warm = warm;
     /* the likeliest first: of the features under one light (the rules
      * show that one) the pages, then the references; then the features
      * under several lights; the visual zone's fields (a rule shows one or
      * two of them) last */
-    for (int pass = 0; pass < 4; pass++)
+    for (int pass = 0; in->spec && pass < 4; pass++)
         for (size_t f = 0; f < dx_specimen_feature_count(in->spec); f++) {
             const dx_specimen_feature *ft = dx_specimen_feature_at(in->spec, f);
             dx_reg_rect rect = {ft->region.x, ft->region.y, ft->region.w, ft->region.h};
@@ -543,34 +595,67 @@ static void ahead_start(dx_inspection *in, ahead_list *al)
         if (im)
             ahead_add(al, im, vf[i].box_mm);
     }
-    if (al->n && pthread_create(&al->tid, NULL, ahead_main, al) == 0)
+    if ((al->n || warm) && pthread_create(&al->tid, NULL, ahead_main, al) == 0)
         al->running = true;
 }
 
-/* Stop making crops ahead (the one being made is finished). */
+/* No more crops ahead (one being made is finished, not waited for). */
 static void ahead_stop(ahead_list *al)
 {
     atomic_store(&al->stop, true);
-    if (al->running)
-        pthread_join(al->tid, NULL);
-    al->running = false;
 }
 
-static const crop_ahead *ahead_find(const ahead_list *al, const dx_reg_image *im, dx_reg_rect rect)
+static const crop_ahead *ahead_find(ahead_list *al, const dx_reg_image *im, dx_reg_rect rect)
 {
     for (size_t k = 0; al && k < al->n; k++)
-        if (al->v[k].done && al->v[k].im == im && memcmp(&al->v[k].rect, &rect, sizeof rect) == 0)
+        if (al->v[k].im == im && memcmp(&al->v[k].rect, &rect, sizeof rect) == 0 &&
+            atomic_load(&al->v[k].done))
             return &al->v[k];
     return NULL;
 }
 
+/* Wait until the helper reads no page or reference any more (before they
+ * are freed). */
+static void ahead_crops_wait(ahead_list *al)
+{
+    atomic_store(&al->stop, true);
+    if (!al->running)
+        return;
+    pthread_mutex_lock(&al->mu);
+    while (!al->crops_done)
+        pthread_cond_wait(&al->cv, &al->mu);
+    pthread_mutex_unlock(&al->mu);
+}
+
+/* Give the helper the PDF to draw: false when there is no helper. */
+static bool ahead_draw(ahead_list *al, report_job *job)
+{
+    if (!al->running)
+        return false;
+    pthread_mutex_lock(&al->mu);
+    al->job = job;
+    pthread_cond_broadcast(&al->cv);
+    pthread_mutex_unlock(&al->mu);
+    return true;
+}
+
+/* Wait for the helper (let go when it was given nothing), then free all. */
 static void ahead_free(ahead_list *al)
 {
-    ahead_stop(al);
+    atomic_store(&al->stop, true);
+    if (al->running) {
+        pthread_mutex_lock(&al->mu);
+        al->quit = true;
+        pthread_cond_broadcast(&al->cv);
+        pthread_mutex_unlock(&al->mu);
+        pthread_join(al->tid, NULL);
+        al->running = false;
+    }
     for (size_t k = 0; k < al->n; k++)
         free(al->v[k].png);
     free(al->v);
-    memset(al, 0, sizeof *al);
+    al->v = NULL;
+    al->n = al->cap = 0;
 }
 
 /* The evidence crops are gathered while the findings are put together (one
@@ -594,7 +679,7 @@ typedef struct crop_list {
     crop_job *jobs;
     size_t n, cap;
     const char *case_dir;
-    const ahead_list *ahead; /* crops made while the rules ran */
+    ahead_list *ahead;       /* crops made while the rules ran */
 } crop_list;
 
 static crop_job *crop_add(crop_list *cl, const dx_reg_image *im, dx_reg_rect rect, const char *name,
@@ -803,25 +888,6 @@ static json_t *finding_out(dx_inspection *in, const dx_rules_finding *f, crop_li
     return o;
 }
 
-typedef struct report_job {
-    const dx_report_model *model;
-    const char *case_dir;
-    const char *path;
-    dx_status st;
-    dx_error err;
-    double ms;
-} report_job;
-
-static void *pdf_thread(void *arg)
-{
-    report_job *j = arg;
-    double t0 = dx_ins_now_ms();
-    prctl(PR_SET_NAME, "docex-pdf"); /* for perf and top */
-    j->st = dx_report_pdf_of(j->model, j->case_dir, j->path, NULL, &j->err);
-    j->ms = dx_ins_now_ms() - t0;
-    return NULL;
-}
-
 /* ---- the run ---------------------------------------------------------------- */
 
 static void format_page_size(dx_inspection *in)
@@ -907,8 +973,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%7.1f ms: %s done", dx_ins_now_ms() - t_start, what)
     bool back_tried = false; /* --device: the back was captured, or could not be */
     ahead_list ahead;
-    memset(&ahead, 0, sizeof ahead);
-    atomic_init(&ahead.stop, false);
+    ahead_init(&ahead);
     memset(&rep, 0, sizeof rep);
     if (out)
         memset(out, 0, sizeof *out);
@@ -1079,7 +1144,7 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
                                      "source", o->device ? "device" : "files", "sides", sides,
                                      "generic", in->spec == NULL, "dpi", in->dpi);
     }
-    ahead_start(in, &ahead); /* on the core the rules leave idle */
+    ahead_start(in, &ahead, !o->no_reports); /* on the core the rules leave idle */
     t0 = dx_ins_now_ms();
     {
         double m0 = in->t_measure, r0 = in->t_registration, l0 = in->t_load;
@@ -1184,11 +1249,10 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
             for (size_t i = 0; i < cl.n; i++)
                 made += cl.jobs[i].ahead;
             for (size_t k = 0; k < ahead.n; k++)
-                done += ahead.v[k].done;
+                done += atomic_load(&ahead.v[k].done);
             dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "evidence: %zu crops, %zu of them made while the rules "
                    "ran (%zu of %zu made then)", cl.n, made, done, ahead.n);
         }
-        ahead_free(&ahead);
         for (size_t i = 0; i < cl.n; i++) {
             crop_job *j = &cl.jobs[i];
             if (j->st == DX_OK) {
@@ -1265,7 +1329,8 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         report_job pdf = {&model, in->case_dir, out->report_pdf, mst, e, 0};
         pthread_t tid;
         bool threaded = false;
-        if (mst == DX_OK && !(threaded = pthread_create(&tid, NULL, pdf_thread, &pdf) == 0))
+        if (mst == DX_OK && !ahead_draw(&ahead, &pdf) &&
+            !(threaded = pthread_create(&tid, NULL, pdf_thread, &pdf) == 0))
             pdf_thread(&pdf);
         if (mst != DX_OK || dx_report_html_of(&model, in->case_dir, out->report_html, &e) != DX_OK) {
             dx_ins_progress(in, "report", "report.html not written: %s", e.message);
@@ -1275,9 +1340,11 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
         /* the pages and references (300 MB at 600 dpi) are not needed by the
          * reports, which read the case: given back while the PDF is drawn
          * rather than at the end */
+        ahead_crops_wait(&ahead);
         dx_ins_sides_free(in);
         if (threaded)
             pthread_join(tid, NULL);
+        ahead_free(&ahead); /* the helper drew the PDF, or is let go */
         dx_report_model_free(&model);
         if (pdf.st != DX_OK) {
             dx_ins_progress(in, "report", "report.pdf not written: %s", pdf.err.message);
@@ -1299,6 +1366,8 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     st = DX_OK;
 fail:
     ahead_free(&ahead);
+    pthread_mutex_destroy(&ahead.mu);
+    pthread_cond_destroy(&ahead.cv);
     /* a case directory this run made and left empty (nothing was captured
      * or copied) goes again: an error leaves no empty case behind */
     if (st != DX_OK && case_created)

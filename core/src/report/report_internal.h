@@ -128,6 +128,11 @@ dx_status dx_report_html_of(const dx_report_model *m, const char *case_dir, cons
 dx_status dx_report_pdf_of(const dx_report_model *m, const char *case_dir, const char *out_path,
                            unsigned *pages, dx_error *err);
 
+/* Load and shape report.pdf's fonts in the calling thread's pango font map
+ * (one per thread), for a dx_report_pdf_of() this thread makes later: a
+ * thread that has something else to wait for can do it meanwhile. */
+void dx_report_pdf_warm(void);
+
 /* pdf_images.c: report.pdf's images as their PNG files hold them (see there). */
 typedef struct dx_pdf_png {
     const unsigned char *png; /* the file, not owned */
