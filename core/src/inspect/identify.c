@@ -58,7 +58,8 @@ static double visual_score(dx_inspection *in, const dx_specimen *cand)
         if (r->side != 0 || strcmp(r->illumination, "white") != 0 || !r->present)
             continue;
         dx_reg_rect inner = {5, 5, si->page_width_mm - 10, si->page_height_mm - 10};
-        if (dx_ins_reference_load(cand, r->path, &ref, NULL, NULL, &e) == DX_OK &&
+        char key[DX_INS_CACHE_KEY]; /* a candidate's page is not kept (the chosen one's is) */
+        if (dx_ins_reference_load(cand, r->path, &ref, NULL, key, &e) == DX_OK &&
             dx_measure_similarity_of(page, inner, &ref, inner, 0.5, &s, &e) == DX_OK)
             best = s.ncc;
         dx_reg_image_free(&ref);

@@ -557,14 +557,6 @@ static const dx_reg_image *reference_made(dx_inspection *in, size_t s, const cha
     return NULL;
 }
 
-static void ahead_init(ahead_list *al)
-{
-    memset(al, 0, sizeof *al);
-    atomic_init(&al->stop, false);
-    pthread_mutex_init(&al->mu, NULL);
-    pthread_cond_init(&al->cv, NULL);
-}
-
 /* Start the helper: after dx_ins_prepare, before the rules (the pages and
  * references it lists are not changed while the rules run); `warm` when a
  * report.pdf will be drawn. */
@@ -972,8 +964,8 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
 #define STEP_DONE(what) \
     dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "%7.1f ms: %s done", dx_ins_now_ms() - t_start, what)
     bool back_tried = false; /* --device: the back was captured, or could not be */
-    ahead_list ahead;
-    ahead_init(&ahead);
+    ahead_list ahead = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    atomic_init(&ahead.stop, false);
     memset(&rep, 0, sizeof rep);
     if (out)
         memset(out, 0, sizeof *out);
@@ -1366,8 +1358,6 @@ dx_status dx_inspect_run(dx_host *host, const dx_inspect_options *o, dx_inspect_
     st = DX_OK;
 fail:
     ahead_free(&ahead);
-    pthread_mutex_destroy(&ahead.mu);
-    pthread_cond_destroy(&ahead.cv);
     /* a case directory this run made and left empty (nothing was captured
      * or copied) goes again: an error leaves no empty case behind */
     if (st != DX_OK && case_created)

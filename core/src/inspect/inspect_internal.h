@@ -18,6 +18,8 @@
 #include "inspect/inspect.h"
 
 #define INS_MAX_SIDES 2
+/* the longest key of a page in the reference cache (refcache.c), NUL included */
+#define DX_INS_CACHE_KEY 256
 #define INS_MAX_LIGHTS 24
 
 typedef struct ins_light {
@@ -48,7 +50,7 @@ typedef struct ins_ref {
     dx_status status;
     char error[300];
     char sha256[65];
-    char cache_key[160]; /* decoded here: kept in the cache under this (refcache.c), later */
+    char cache_key[DX_INS_CACHE_KEY]; /* decoded here: kept in the cache under this (refcache.c), later */
     double ms;
 } ins_ref;
 
@@ -167,12 +169,14 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
  * is NULL; otherwise its key goes there for the caller to keep it later
  * (dx_ins_refcache_store), and "" when there is nothing to keep. */
 dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
-                                char sha[65], char cache_key[160], dx_error *err);
+                                char sha[65], char cache_key[DX_INS_CACHE_KEY], dx_error *err);
 /* refcache.c: reference pages kept decoded between inspections, under a
  * key naming what they were made from (the PNG's SHA-256 first). */
 /* The cache directory ($DOCEX_CACHE_DIR, "off": none; else
  * $XDG_CACHE_HOME/docex or ~/.cache/docex); false when there is none. */
 bool dx_ins_cache_dir(char *out, size_t size);
+/* What names the build in a key: the library's GNU build ID, else its version. */
+const char *dx_ins_cache_build(void);
 /* The page kept under `key`, mapped (dx_reg_image_free unmaps it); false
  * when there is none, or none that is whole and of this key. */
 bool dx_ins_refcache_load(const char *key, dx_reg_image *out);

@@ -351,13 +351,13 @@ static void cache_join(dx_inspection *in)
 #define MAX_REFERENCE_BYTES ((size_t)256 * 1024 * 1024)
 
 dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_reg_image *out,
-                                char sha[65], char cache_key[160], dx_error *err)
+                                char sha[65], char cache_key[DX_INS_CACHE_KEY], dx_error *err)
 {
     uint8_t *buf;
     size_t len;
     dx_png_image png = {0};
     dx_status st;
-    char hex[65], key[160];
+    char hex[65], key[DX_INS_CACHE_KEY];
     const dx_specimen_info *si = dx_specimen_info_get(spec);
     memset(out, 0, sizeof *out);
     if (cache_key)
@@ -369,8 +369,8 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
         memcpy(sha, hex, sizeof hex);
     /* the page depends on the bytes (their pHYs too) and on what the
      * specimen says of its pages: decoded before when the cache has it */
-    dx_ins_fmt(key, sizeof key, "%s-%d-%.3fx%.3f", hex, (int)si->reference_dpi, si->page_width_mm,
-               si->page_height_mm);
+    dx_ins_fmt(key, sizeof key, "%s-%d-%.17gx%.17g@%s", hex, si->reference_dpi, si->page_width_mm,
+               si->page_height_mm, dx_ins_cache_build());
     if (dx_ins_refcache_load(key, out)) {
         dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: page from the cache", path);
         free(buf);
@@ -386,7 +386,7 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
     }
     dx_png_image_free(&png);
     if (st == DX_OK && cache_key)
-        dx_strlcpy(cache_key, key, 160);
+        dx_strlcpy(cache_key, key, DX_INS_CACHE_KEY);
     else if (st == DX_OK)
         ref_keep(path, key, out);
     return st;
@@ -421,6 +421,7 @@ dx_status dx_ins_reference(dx_inspection *in, size_t s, const char *light,
         in->t_load += r->ms;
         if (r->status == DX_OK && r->cache_key[0])
             ref_keep(r->path, r->cache_key, &r->img);
+        r->cache_key[0] = '\0'; /* kept: not again after the prepare step */
     }
     if (r->status != DX_OK)
         return dx_error_set(err, r->status, "%s", r->error);

@@ -231,6 +231,29 @@ rci "$RC" "$T/r4"
 [ "$(grep -c 'page from the cache' "$T/err")" = "$((nref - 1))" ] && ok \
   || bad "cache made again: $(grep -c 'page from the cache' "$T/err") of $nref from the cache (the directory stays)"
 [ ! -L "${pages[5]}" ] && ok || bad "the symbolic link in the cache was not replaced"
+# storing a page deletes the pages another build made of the same PNG, and
+# the temporary files of it a run that died left (when old; a fresh one may
+# be another run's)
+p0=${pages[0]} stem=$(basename "${pages[0]%@*}")
+other=${p0%@*}@0123456789abcdef0123456789abcdef01234567.page
+cp "$p0" "$other" && rm "$p0"
+: > "$RC/references/.$stem@dead.AAAAAA" && touch -d '2 hours ago' "$RC/references/.$stem@dead.AAAAAA"
+: > "$RC/references/.$stem@live.BBBBBB"
+rci "$RC" "$T/r6"
+[ -f "$p0" ] && [ ! -e "$other" ] && ok || bad "the page of another build was not replaced: $(ls "$RC/references")"
+[ ! -e "$RC/references/.$stem@dead.AAAAAA" ] && [ -e "$RC/references/.$stem@live.BBBBBB" ] && ok \
+  || bad "temporary files: $(ls -a "$RC/references" | grep '^\.')"
+# a page, or the directory, someone else may write is not read
+chmod g+w "${pages[1]}"
+rci "$RC" "$T/r7"
+[ "$(grep -c 'page from the cache' "$T/err")" = "$((nref - 2))" ] && ok \
+  || bad "a group-writable page: $(grep -c 'page from the cache' "$T/err") of $nref from the cache, expected $((nref - 2))"
+[ "$(stat -c %a "${pages[1]}")" = 600 ] && ok || bad "the group-writable page was not made again"
+chmod g+w "$RC/references"
+rci "$RC" "$T/r8"
+expect_no_grep "$T/err" 'page from the cache'
+canon "$T/r8" | cmp -s - "$T/r0.json" && ok || bad "group-writable cache: findings differ from no cache"
+chmod g-w "$RC/references"
 # a cache that cannot be made
 : > "$T/notadir"
 rci "$T/notadir/cache" "$T/r5"
