@@ -231,6 +231,36 @@ def settings_seeds():
     return seeds
 
 
+# ---- reference cache files (fuzz_refcache.c) -----------------------------------
+
+REFCACHE_KEY = b"fuzz-0000-1x1@fuzz"
+REFCACHE_HEADER = 65536
+
+
+def refcache_file(w, h, ch, dpi=300.0, x=0.0, y=0.0, outside=0, key=REFCACHE_KEY, magic=b"DXREFPG2",
+                  order=0x01020304, samples=None):
+    """A cache file as refcache.c writes it on x86-64 (little-endian, the
+    header struct's natural alignment): header, zeros to 64 KiB, floats."""
+    head = struct.pack("<8sIIIIdddQ256s", magic, order, w, h, ch, dpi, x, y, outside, key)
+    if samples is None:
+        samples = w * h * ch
+    body = b"".join(struct.pack("<f", (i * 37 % 256) * 1.0) for i in range(samples))
+    return head + b"\0" * (REFCACHE_HEADER - len(head)) + body
+
+
+def refcache_seeds():
+    whole = refcache_file(3, 2, 3)
+    return {
+        "seed-grey-1x1": refcache_file(1, 1, 1),
+        "seed-rgb-3x2": whole,
+        "seed-cut-short": whole[:-4],
+        "seed-other-key": refcache_file(1, 1, 1, key=b"another-key"),
+        "seed-two-channels": refcache_file(2, 2, 2),
+        "seed-outside-too-many": refcache_file(2, 2, 1, outside=5),
+        "seed-header-says-more": refcache_file(64, 64, 3, samples=1),
+    }
+
+
 def write(corpus, name, seeds):
     d = os.path.join(corpus, name)
     os.makedirs(d, exist_ok=True)
@@ -246,6 +276,7 @@ def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
     write(corpus, "sim_scene", sim_scene_seeds())
     write(corpus, "settings", settings_seeds())
+    write(corpus, "refcache", refcache_seeds())
 
 
 if __name__ == "__main__":
