@@ -137,9 +137,11 @@ static dx_status exchange(const dx_apdu_transport *t, const uint8_t *cmd, size_t
         return dx_error_set(err, DX_ERR_INVALID_ARG, "APDU INS %02X: no transport", ins);
     *got = 0;
     st = t->transmit(t->ctx, cmd, n, rsp, cap, got);
-    if (st != DX_OK)
+    if (st != DX_OK) {
+        const char *why = t->why ? t->why(t->ctx) : NULL;
         return dx_error_set(err, st, "APDU INS %02X: transmit failed: %s", ins,
-                            dx_status_str(st));
+                            why && *why ? why : dx_status_str(st));
+    }
     if (*got > cap)
         return dx_error_set(err, DX_ERR_INTERNAL, "APDU INS %02X: the transport reports %zu "
                             "bytes in a buffer of %zu", ins, *got, cap);

@@ -60,6 +60,9 @@ typedef struct dx_apdu_transport {
     dx_status (*transmit)(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap,
                           size_t *rsp_len);
     void *ctx;
+    /* Optional: why the last transmit failed, in the transport's words (the
+     * device's message), or NULL; the failure's message quotes it. */
+    const char *(*why)(void *ctx);
 } dx_apdu_transport;
 
 /* True when `a` needs (or asks for) the extended form. */

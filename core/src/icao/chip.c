@@ -81,6 +81,7 @@ typedef struct xport {
     dx_chip_result *r;
     const volatile sig_atomic_t *interrupt;
     unsigned apdus_before;
+    char error[sizeof(((dx_error *)0)->message)]; /* the device's word on the last failure */
 } xport;
 
 static dx_status xmit(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap,
@@ -88,6 +89,7 @@ static dx_status xmit(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, siz
 {
     xport *x = ctx;
     dx_error e = {0};
+    x->error[0] = '\0';
     if (x->interrupt && *x->interrupt)
         return DX_ERR_CANCELLED;
     dx_status st = dx_device_transmit(x->dev, cmd, n, rsp, cap, rsp_len, &e);
@@ -95,7 +97,14 @@ static dx_status xmit(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, siz
     x->r->bytes_sent += n;
     if (st == DX_OK)
         x->r->bytes_received += *rsp_len;
+    else
+        dx_strlcpy(x->error, e.message, sizeof x->error);
     return st;
+}
+
+static const char *xmit_why(void *ctx)
+{
+    return ((const xport *)ctx)->error;
 }
 
 /* ---- files ------------------------------------------------------------------------ */
@@ -423,7 +432,7 @@ dx_status dx_chip_read(dx_device *dev, const dx_chip_read_options *o, dx_chip_re
         snprintf(r->printed[r->n_printed++], sizeof r->printed[0], "%.44s", o->printed_mrz[i]);
     snprintf(r->protocol, sizeof r->protocol, "none");
     session s = {.x = {dev, r, o->interrupt, 0}};
-    s.ch.transport = (dx_apdu_transport){xmit, &s.x};
+    s.ch.transport = (dx_apdu_transport){xmit, &s.x, xmit_why};
     double t0 = dx_chip_now_ms();
     if ((st = connect_open(&s, r, o, true, &e)) != DX_OK)
         goto fail;

@@ -117,6 +117,7 @@ read_chip 2 genuine --mrz "$M" --settings no_card=true --timeout 0.3
 expect_grep "$T/err" 'no card in the reader'
 read_chip 2 genuine --mrz "$M" --settings remove_after=12 --out "$T/r-removed"
 expect_grep "$T/err" 'the card was removed'
+expect_grep "$T/err" 'transmit failed: device sim:chip0: transmit: card removed' # the device's own words
 [ -f "$T/r-removed/chip.json" ] && ok || bad "files read before the removal are kept"
 read_chip 2 genuine --device sim:0 --mrz "$M"
 expect_grep "$T/err" 'not a chip reader'

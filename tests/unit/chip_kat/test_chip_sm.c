@@ -30,7 +30,7 @@ static dx_status open_session(card *c, dx_chip_channel *ch, const dx_pace_passwo
     dx_pace_info info;
     dx_status st;
 
-    ch->transport = (dx_apdu_transport){card_transmit, c};
+    ch->transport = (dx_apdu_transport){card_transmit, c, NULL};
     ch->sm = NULL;
     st = dx_chip_read_file(ch, DX_EF_CARDACCESS, 4096, &ca, &n, err);
     if (st != DX_OK)

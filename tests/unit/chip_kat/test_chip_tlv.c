@@ -278,9 +278,23 @@ static dx_status chained(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, 
     return DX_OK;
 }
 
+/* A card that has left the field; what the device said of it. */
+static const char *why_text = "device sim:chip0: transmit: card removed";
+static dx_status removed(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap, size_t *len)
+{
+    (void)ctx, (void)cmd, (void)n, (void)rsp, (void)cap, (void)len;
+    return DX_ERR_CARD_REMOVED;
+}
+
+static const char *removed_why(void *ctx)
+{
+    (void)ctx;
+    return why_text;
+}
+
 static void transmit(void)
 {
-    dx_apdu_transport t = {chained, NULL};
+    dx_apdu_transport t = {chained, NULL, NULL};
     uint8_t rsp[16];
     dx_rapdu r;
     dx_error err = {0};
@@ -293,6 +307,20 @@ static void transmit(void)
     t.transmit = NULL;
     CHECK(dx_apdu_transmit(&t, &(dx_apdu){.ins = 0x84, .ne = 8}, rsp, sizeof rsp, &r, &err) ==
           DX_ERR_INVALID_ARG);
+    /* a transport that fails: its status, and its own words when it has them */
+    t = (dx_apdu_transport){removed, NULL, NULL};
+    CHECK(dx_apdu_transmit(&t, &(dx_apdu){.ins = 0xB0, .ne = 4}, rsp, sizeof rsp, &r, &err) ==
+          DX_ERR_CARD_REMOVED);
+    CHECK_MSG(strcmp(err.message, "APDU INS B0: transmit failed: card removed") == 0, "%s", err.message);
+    t.why = removed_why;
+    CHECK(dx_apdu_transmit(&t, &(dx_apdu){.ins = 0xB0, .ne = 4}, rsp, sizeof rsp, &r, &err) ==
+          DX_ERR_CARD_REMOVED);
+    CHECK_MSG(strcmp(err.message, "APDU INS B0: transmit failed: device sim:chip0: transmit: card removed") == 0,
+              "%s", err.message);
+    why_text = "";
+    CHECK(dx_apdu_transmit(&t, &(dx_apdu){.ins = 0xB0, .ne = 4}, rsp, sizeof rsp, &r, &err) ==
+          DX_ERR_CARD_REMOVED);
+    CHECK_MSG(strcmp(err.message, "APDU INS B0: transmit failed: card removed") == 0, "%s", err.message);
 }
 
 int main(void)
