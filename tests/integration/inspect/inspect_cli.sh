@@ -156,6 +156,38 @@ insp 0 --from "$S" --chip sim:chip0 --out "$T/c5c" --specimens "$T/specs" --no-r
 [ "$(jq -r '.document.specimen | "\(.id) \(.matched_by) \(.candidates | length)"' "$T/c5c/findings.json")" = "UTO-P-2024 mrz+validity 2" ] \
   && ok || bad "identification by validity: $(jq -c .document.specimen "$T/c5c/findings.json")"
 
+# identification by the look of the page: two specimens of the same code,
+# state, format and validity; the one whose white reference looks like the
+# page is chosen, listed first or not
+for right in UTO-P-2024B UTO-P-2024; do
+  rm -rf "$T/specs2" && mkdir -p "$T/specs2"
+  cp -r "$T/specs/UTO-P-2010" "$T/specs2/UTO-P-2024"
+  cp -r "$T/specs/UTO-P-2010" "$T/specs2/UTO-P-2024B"
+  for id in UTO-P-2024 UTO-P-2024B; do
+    $PY - "$T/specs2/$id/specimen.json" "$id" <<'PY'
+import json, sys
+p, ident = sys.argv[1], sys.argv[2]; d = json.load(open(p))
+d["id"] = ident; d["document"]["series"] = "2024"
+d["valid_from"] = "2024-01-01"; d["valid_until"] = "2099-12-31"
+json.dump(d, open(p, "w"), indent=1)
+PY
+  done
+  wrong=UTO-P-2024; [ "$right" = UTO-P-2024 ] && wrong=UTO-P-2024B
+  # the wrong one's white reference is its ultraviolet one
+  cp "$T/specs2/$wrong/reference/uv365.png" "$T/specs2/$wrong/reference/white.png"
+  DOCEX_DEBUG=inspect:info insp 0 --from "$S" --chip sim:chip0 --out "$T/c5d-$right" --specimens "$T/specs2" --no-reports
+  [ "$(jq -r '.document.specimen | "\(.id) \(.matched_by) \(.candidates | length)"' "$T/c5d-$right/findings.json")" \
+    = "$right mrz+similarity 2" ] \
+    && ok || bad "identification by similarity: $(jq -c .document.specimen "$T/c5d-$right/findings.json"), expected $right"
+  $PY - "$T/err" "$right" "$wrong" <<'PY' && ok || bad "page similarity scores: $(grep 'page similarity' "$T/err")"
+import re, sys
+text = open(sys.argv[1]).read()
+score = {m.group(1): float(m.group(2)) for m in re.finditer(r"specimen (\S+): page similarity (-?[0-9.]+)", text)}
+right, wrong = score[sys.argv[2]], score[sys.argv[3]]
+assert right > 0.5 and right > wrong + 0.2, score
+PY
+done
+
 # an unknown document: the generic rules only, and it says so
 mkdir -p "$T/nospec"
 insp 0 --from "$S" --out "$T/c6" --specimens "$T/nospec" --no-reports
