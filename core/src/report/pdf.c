@@ -573,6 +573,25 @@ typedef struct pdf_images {
     bool failed;
 } pdf_images;
 
+/* The pango context of cr with the report's text settings, and its fonts
+ * (the caller frees both): render() and dx_report_pdf_warm() alike, so the
+ * fonts loaded ahead are the ones drawn. */
+static PangoContext *text_context(cairo_t *cr, PangoFontDescription *font[F_COUNT])
+{
+    PangoContext *pc = pango_cairo_create_context(cr);
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options(pc, fo);
+    cairo_font_options_destroy(fo);
+    for (int i = 0; i < F_COUNT; i++) {
+        font[i] = pango_font_description_from_string(fonts[i].family);
+        pango_font_description_set_absolute_size(font[i], fonts[i].size * PANGO_SCALE);
+        pango_font_description_set_weight(font[i], fonts[i].bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    }
+    return pc;
+}
+
 /* Lay out and draw the whole report on surface s; the page count.  With
  * out_imgs, the final pass draws the images as placeholders, listed there
  * (the caller frees v). */
@@ -583,18 +602,7 @@ static cairo_status_t render(const dx_report_model *m, cairo_surface_t *s, bool 
              .passthrough = out_imgs != NULL, .laid = laid};
     cairo_status_t cs;
     p.cr = cairo_create(s);
-    p.pc = pango_cairo_create_context(p.cr);
-    cairo_font_options_t *fo = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options(p.pc, fo);
-    cairo_font_options_destroy(fo);
-    for (int i = 0; i < F_COUNT; i++) {
-        p.font[i] = pango_font_description_from_string(fonts[i].family);
-        pango_font_description_set_absolute_size(p.font[i], fonts[i].size * PANGO_SCALE);
-        pango_font_description_set_weight(p.font[i],
-                                          fonts[i].bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-    }
+    p.pc = text_context(p.cr, p.font);
     head(&p);
     mrz_chip(&p);
     findings(&p);
@@ -642,19 +650,12 @@ void dx_report_pdf_warm(void)
                                  "<<<<<< .,:;!?()[]{}/+-*=_%#@&'\"";
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(null_write, NULL, PAGE_W, PAGE_H);
     cairo_t *cr = cairo_create(s);
-    PangoContext *pc = pango_cairo_create_context(cr);
-    cairo_font_options_t *fo = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options(pc, fo);
-    cairo_font_options_destroy(fo);
+    PangoFontDescription *font[F_COUNT];
+    PangoContext *pc = text_context(cr, font);
     for (int i = 0; i < F_COUNT; i++) {
-        PangoFontDescription *fd = pango_font_description_from_string(fonts[i].family);
-        pango_font_description_set_absolute_size(fd, fonts[i].size * PANGO_SCALE);
-        pango_font_description_set_weight(fd, fonts[i].bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
         PangoLayout *l = pango_layout_new(pc);
         int w, h;
-        pango_layout_set_font_description(l, fd);
+        pango_layout_set_font_description(l, font[i]);
         pango_layout_set_width(l, (int)(CONTENT_W * PANGO_SCALE));
         pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
         pango_layout_set_text(l, sample, -1);
@@ -662,7 +663,7 @@ void dx_report_pdf_warm(void)
         cairo_move_to(cr, MARGIN, MARGIN);
         pango_cairo_show_layout(cr, l);
         g_object_unref(l);
-        pango_font_description_free(fd);
+        pango_font_description_free(font[i]);
     }
     g_object_unref(pc);
     cairo_destroy(cr);
