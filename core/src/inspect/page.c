@@ -357,8 +357,9 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
     size_t len;
     dx_png_image png = {0};
     dx_status st;
-    char hex[65], key[DX_INS_CACHE_KEY];
+    char hex[65], key[DX_INS_CACHE_KEY], dir[4096];
     const dx_specimen_info *si = dx_specimen_info_get(spec);
+    bool cache = dx_ins_cache_dir(dir, sizeof dir);
     memset(out, 0, sizeof *out);
     if (cache_key)
         cache_key[0] = '\0';
@@ -369,9 +370,9 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
         memcpy(sha, hex, sizeof hex);
     /* the page depends on the bytes (their pHYs too) and on what the
      * specimen says of its pages: decoded before when the cache has it */
-    dx_ins_fmt(key, sizeof key, "%s-%d-%.17gx%.17g@%s", hex, si->reference_dpi, si->page_width_mm,
+    dx_ins_fmt(key, sizeof key, "%s-%d-%.15gx%.15g@%s", hex, si->reference_dpi, si->page_width_mm,
                si->page_height_mm, dx_ins_cache_build());
-    if (dx_ins_refcache_load(key, out)) {
+    if (cache && dx_ins_refcache_load(key, out)) {
         dx_log(DX_CAT_INSPECT, DX_LOG_DEBUG, "reference %s: page from the cache", path);
         free(buf);
         return DX_OK;
@@ -385,9 +386,9 @@ dx_status dx_ins_reference_load(const dx_specimen *spec, const char *path, dx_re
         st = dx_reg_resample(&png.view, &t, dpi, NULL, out, err);
     }
     dx_png_image_free(&png);
-    if (st == DX_OK && cache_key)
+    if (st == DX_OK && cache && cache_key)
         dx_strlcpy(cache_key, key, DX_INS_CACHE_KEY);
-    else if (st == DX_OK)
+    else if (st == DX_OK && cache)
         ref_keep(path, key, out);
     return st;
 }

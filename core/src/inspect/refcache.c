@@ -25,7 +25,8 @@
  * trusted as the user's own files are, and a file cut short by hand while an
  * inspection maps it stops that inspection (SIGBUS).
  *
- * A file is a 64 KiB header (a page on every Linux page size), then the
+ * A file is a 64 KiB header block (a page on every Linux page size; the
+ * header, then a hole), then the
  * page's w * h * ch floats in this machine's byte order (the header says
  * which).  It is written to a temporary name, synced, then renamed: a reader
  * sees a whole file or none, also after a power cut. */
@@ -251,7 +252,6 @@ bool dx_ins_refcache_store(const char *key, const dx_reg_image *img)
 {
     char dir[4200], path[4400], tmp[4500];
     cache_header h;
-    static const uint8_t zero[4096];
     dx_error e = {0};
     struct stat db;
     int fd;
@@ -269,10 +269,9 @@ bool dx_ins_refcache_store(const char *key, const dx_reg_image *img)
     h.dpi = img->dpi, h.x_mm = img->x_mm, h.y_mm = img->y_mm;
     h.n_outside = img->n_outside;
     dx_strlcpy(h.key, key, sizeof h.key);
-    ok = write_all(fd, &h, sizeof h);
-    for (size_t pad = HEADER_BYTES - sizeof h; ok && pad; pad -= pad < sizeof zero ? pad : sizeof zero)
-        ok = write_all(fd, zero, pad < sizeof zero ? pad : sizeof zero);
-    ok = ok && write_all(fd, img->px, (size_t)img->w * img->h * img->ch * sizeof(float)) && fsync(fd) == 0;
+    /* the rest of the header block is a hole: zeros when read */
+    ok = write_all(fd, &h, sizeof h) && lseek(fd, HEADER_BYTES, SEEK_SET) == HEADER_BYTES &&
+         write_all(fd, img->px, (size_t)img->w * img->h * img->ch * sizeof(float)) && fsync(fd) == 0;
     ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
     if (!ok)
         unlink(tmp);
